@@ -1,5 +1,6 @@
 """Scipix: self-hosted math OCR."""
 
+from scipix.config import Settings, load_settings
 from scipix.engines import Engine, RecognizeOptions
 from scipix.errors import (
     AuthenticationFailed,
@@ -33,7 +34,9 @@ __all__ = [
     "RateLimitExceeded",
     "RecognizeOptions",
     "ScipixError",
+    "Settings",
     "Timings",
     "__version__",
     "load_image",
+    "load_settings",
 ]

@@ -72,10 +72,15 @@ def load_image(
         path = Path(source)
         if not path.is_file():
             raise ImageError(f"no such file: {path}")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ImageTooLarge(f"{path.name}: {size} bytes is over the limit of {max_bytes}")
-        source = path.read_bytes()
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ImageTooLarge(f"{path.name}: {size} bytes is over the limit of {max_bytes}")
+            source = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(source, bytes | bytearray | memoryview):
+        raise ImageError(f"unsupported image source type: {type(source).__name__}")
     data = bytes(source)
     return decode_bytes(data, max_bytes=max_bytes, max_pixels=max_pixels)
 
@@ -89,9 +94,7 @@ def decode_bytes(
         raise ImageTooLarge(f"the image is {len(data)} bytes, over the limit of {max_bytes}")
     fmt = sniff_format(data)
     if fmt is None:
-        raise ImageError(
-            "not a supported image: expected one of " + ", ".join(SUPPORTED_FORMATS)
-        )
+        raise ImageError("not a supported image: expected one of " + ", ".join(SUPPORTED_FORMATS))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -106,8 +109,8 @@ def decode_bytes(
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge(f"decompression bomb refused: {exc}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"cannot decode {fmt} image: {exc}") from None
+    except Exception as exc:  # a malformed file can make any decoder raise almost anything
+        raise ImageError(f"cannot decode {fmt} image: {exc or type(exc).__name__}") from None
     return _from_pil(img, fmt, max_pixels)
 
 
@@ -117,7 +120,8 @@ def _from_pil(img: Image.Image, fmt: str, max_pixels: int) -> DecodedImage:
         raise ImageTooLarge(f"the image is {width}x{height} pixels, over the limit of {max_pixels}")
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageError(f"the image is {width}x{height} pixels, too small to hold a formula")
-    if getattr(img, "n_frames", 1) > 1:
+    # The first frame of an animation. (n_frames would walk, and decode, every frame.)
+    if getattr(img, "is_animated", False) and img.tell() != 0:
         img.seek(0)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")

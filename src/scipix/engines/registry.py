@@ -1,0 +1,75 @@
+"""Build engines by name. Engine modules are imported lazily, only when asked for.
+
+Every engine class takes the whole :class:`~scipix.config.Settings` in its constructor and loads
+its models there. An engine whose module is not installed is reported as not available; there is
+never a stand-in that makes up output.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from scipix.errors import ConfigError
+
+if TYPE_CHECKING:
+    from scipix.config import Settings
+    from scipix.engines.base import Engine
+
+EngineFactory = Callable[["Settings"], "Engine"]
+
+# name -> (module, class name); the class is called with the settings.
+_BUILTIN: dict[str, tuple[str, str]] = {
+    "local": ("scipix.engines.local", "LocalEngine"),
+    "remote": ("scipix.engines.remote", "RemoteEngine"),
+}
+ALIASES: dict[str, str] = {"mathpix": "remote"}
+
+_REGISTERED: dict[str, EngineFactory] = {}
+
+
+def register_engine(name: str, factory: EngineFactory) -> None:
+    """Make ``factory(settings)`` available as engine ``name`` (overrides a built-in)."""
+    _REGISTERED[name] = factory
+
+
+def engine_names() -> list[str]:
+    """Every engine name this build knows of, available or not."""
+    return sorted({*_BUILTIN, *_REGISTERED})
+
+
+def _load_builtin(name: str) -> EngineFactory:
+    module_name, class_name = _BUILTIN[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise ConfigError(f"engine '{name}' is not available in this installation") from None
+        raise
+    factory: EngineFactory | None = getattr(module, class_name, None)
+    if factory is None:
+        raise ConfigError(f"engine '{name}' is not available: {module_name}.{class_name} missing")
+    return factory
+
+
+def build_engine(settings: Settings, name: str | None = None) -> Engine:
+    """Build the engine ``name`` (default: ``settings.engines.default``).
+
+    Raises :class:`ConfigError` for an unknown or unavailable engine. Errors raised while the
+    engine loads its models (``ModelError`` and others) pass through.
+    """
+    chosen = name or settings.engines.default
+    chosen = ALIASES.get(chosen, chosen)
+    if chosen in _REGISTERED:
+        factory = _REGISTERED[chosen]
+    elif chosen in _BUILTIN:
+        factory = _load_builtin(chosen)
+    else:
+        raise ConfigError(
+            f"unknown engine '{chosen}': expected one of " + ", ".join(engine_names())
+        )
+    return factory(settings)
+
+
+__all__ = ["ALIASES", "EngineFactory", "build_engine", "engine_names", "register_engine"]

@@ -1,0 +1,218 @@
+"""Train the recognizer's sequence model on a dataset from build_dataset.py.
+
+    python training/train.py --data training/.cache/ds --out training/.cache/run --minutes 7
+
+Runs on CUDA when present (bf16 autocast), else on the CPU (slow: smoke tests only).
+The learning-rate schedule follows elapsed time, so a run ends on time. Writes
+``weights.npz`` (int8 rows + scales, the format scipix.recognizer.model loads) and
+``state.pt``. Seeded: --seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from model import SymbolSeqModel  # noqa: E402
+
+
+def _load_segment() -> ModuleType:
+    """scipix.recognizer.segment alone (numpy + cv2), without the package's server deps."""
+    path = Path(__file__).resolve().parents[1] / "src" / "scipix" / "recognizer" / "segment.py"
+    spec = importlib.util.spec_from_file_location("scipix_segment", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_seg = _load_segment()
+CROP, N_FEATURES = _seg.CROP, _seg.N_FEATURES
+box_features, reference_scale = _seg.box_features, _seg.reference_scale
+
+MAX_COMP = 256
+MAX_TOK = 152
+PAD, BOS, EOS = 0, 1, 2
+
+
+def load(data_dir: Path) -> dict[str, np.ndarray]:
+    z = np.load(data_dir / "data.npz")
+    d = {k: z[k] for k in z.files}
+    crops = np.unpackbits(d["crops"], axis=1)[:, : CROP * CROP].reshape(-1, CROP, CROP)
+    n = len(d["comp_off"]) - 1
+    idx = np.full((n, MAX_COMP), -1, np.int32)
+    feats = np.zeros((n, MAX_COMP, N_FEATURES), np.float16)
+    toks = np.zeros((n, MAX_TOK), np.int16)
+    ncomp = np.zeros(n, np.int32)
+    keep = np.ones(n, bool)
+    for i in range(n):
+        a, b = d["comp_off"][i], d["comp_off"][i + 1]
+        m = min(b - a, MAX_COMP)
+        boxes = d["boxes"][a : a + m].astype(np.int32)
+        areas = d["areas"][a : a + m].astype(np.float32)
+        idx[i, :m] = d["comp_idx"][a : a + m]
+        feats[i, :m] = box_features(boxes, areas, reference_scale(boxes))
+        ncomp[i] = m
+        ta, tb = d["tok_off"][i], d["tok_off"][i + 1]
+        if tb - ta + 2 > MAX_TOK:
+            keep[i] = False
+            continue
+        toks[i, 0] = BOS
+        toks[i, 1 : tb - ta + 1] = d["tokens"][ta:tb]
+        toks[i, tb - ta + 1] = EOS
+    return {"crops": crops, "idx": idx[keep], "feats": feats[keep], "toks": toks[keep],
+            "ncomp": ncomp[keep]}
+
+
+def batches(ncomp: np.ndarray, bs: int, rng: np.random.Generator) -> list[np.ndarray]:
+    order = rng.permutation(len(ncomp))
+    out = []
+    group = bs * 50
+    for g in range(0, len(order), group):
+        chunk = order[g : g + group]
+        chunk = chunk[np.argsort(ncomp[chunk], kind="stable")]
+        out += [chunk[i : i + bs] for i in range(0, len(chunk), bs)]
+    rng.shuffle(out)  # type: ignore[arg-type]
+    return out
+
+
+def make_batch(t: dict[str, torch.Tensor], ids: torch.Tensor, train: bool):
+    n = int(t["ncomp"][ids].max())
+    idx = t["idx"][ids, :n]
+    pad = idx < 0
+    crops = t["crops"][idx.clamp(min=0)].float()
+    feats = t["feats"][ids, :n].float()
+    if train:
+        noise = torch.randn_like(feats[..., :6]) * 0.02
+        feats = torch.cat([feats[..., :6] + noise, feats[..., 6:]], dim=-1)
+    tok = t["toks"][ids].long()
+    tl = int((tok != PAD).sum(1).max())
+    return crops, feats, pad, tok[:, :tl]
+
+
+@torch.no_grad()
+def greedy(model: SymbolSeqModel, crops, feats, pad, max_len: int = MAX_TOK) -> torch.Tensor:
+    mem = model.encode(crops, feats, pad)
+    b = crops.shape[0]
+    seq = torch.full((b, 1), BOS, dtype=torch.long, device=crops.device)
+    done = torch.zeros(b, dtype=torch.bool, device=crops.device)
+    for _ in range(max_len - 1):
+        logits = model.decode(seq, mem, pad)[:, -1]
+        nxt = logits.argmax(-1)
+        nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+        seq = torch.cat([seq, nxt[:, None]], 1)
+        done |= nxt == EOS
+        if bool(done.all()):
+            break
+    return seq
+
+
+def export(model: SymbolSeqModel, vocab: list[str], path: Path) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    for name, p in model.state_dict().items():
+        w = p.detach().float().cpu().numpy()
+        if w.ndim == 2 and w.size >= 4096:
+            scale = np.maximum(np.abs(w).max(axis=1, keepdims=True), 1e-8) / 127.0
+            arrays[name + ".q"] = np.round(w / scale).astype(np.int8)
+            arrays[name + ".s"] = scale.astype(np.float32)
+        else:
+            arrays[name] = w.astype(np.float32)
+    arrays["__config__"] = np.frombuffer(json.dumps(model.cfg).encode(), np.uint8)
+    arrays["__vocab__"] = np.frombuffer(json.dumps(vocab).encode(), np.uint8)
+    np.savez_compressed(path, **arrays)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--minutes", type=float, default=7.0)
+    ap.add_argument("--bs", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=7e-4)
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--enc", type=int, default=4)
+    ap.add_argument("--dec", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--val", type=int, default=1000)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    t0 = time.time()
+    data = load(args.data)
+    vocab = ["<pad>", "<s>", "</s>", *json.loads((args.data / "vocab.json").read_text())]
+    print(f"loaded {len(data['ncomp'])} formulas, {len(data['crops'])} crops in "
+          f"{time.time() - t0:.0f}s on {dev}", flush=True)
+    t = {k: torch.from_numpy(v).to(dev) for k, v in data.items()}
+    n = len(data["ncomp"])
+    val_ids = torch.arange(n - args.val, n, device=dev)
+    train_n = n - args.val
+    model = SymbolSeqModel(len(vocab), N_FEATURES, d=args.d, heads=8, ff=4 * args.d,
+                           enc_layers=args.enc, dec_layers=args.dec, max_len=256).to(dev)
+    print(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    budget = args.minutes * 60
+    start = time.time()
+    step, epoch, warm = 0, 0, 300
+    amp = dev.type == "cuda"
+    model.train()
+    stop = False
+    while not stop:
+        for b in batches(data["ncomp"][:train_n], args.bs, rng):
+            frac = (time.time() - start) / budget
+            if frac >= 1:
+                stop = True
+                break
+            lr = args.lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            crops, feats, pad, tok = make_batch(t, torch.from_numpy(b).to(dev), True)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+                logits = model(crops, feats, pad, tok[:, :-1])
+            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]),
+                                   tok[:, 1:].reshape(-1), ignore_index=PAD, label_smoothing=0.05)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            if step % 200 == 0:
+                print(f"step {step} epoch {epoch} {time.time() - start:.0f}s loss {loss.item():.4f} "
+                      f"lr {lr:.2e}", flush=True)
+        epoch += 1
+    model.eval()
+    exact = total = 0
+    for s in range(0, args.val, 250):
+        ids = val_ids[s : s + 250]
+        crops, feats, pad, tok = make_batch(t, ids, False)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+            pred = greedy(model, crops, feats, pad)
+        for p, g in zip(pred.tolist(), tok.tolist(), strict=True):
+            p = p[1 : p.index(EOS)] if EOS in p else p[1:]
+            g = g[1 : g.index(EOS)]
+            exact += p == g
+            total += 1
+    print(f"done: {step} steps, {epoch} epochs, val exact token match {exact}/{total} "
+          f"= {exact / max(total, 1):.3f}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    model_cpu = model.float().cpu()
+    torch.save({"state": model_cpu.state_dict(), "cfg": model_cpu.cfg, "vocab": vocab},
+               args.out / "state.pt")
+    export(model_cpu, vocab, args.out / "weights.npz")
+    print("wrote", args.out, flush=True)
+
+
+if __name__ == "__main__":
+    main()
