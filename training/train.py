@@ -34,6 +34,7 @@ def _load_segment() -> ModuleType:
     spec = importlib.util.spec_from_file_location("scipix_segment", path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
     spec.loader.exec_module(mod)
     return mod
 
