@@ -85,8 +85,22 @@ def work(args: tuple[int, list[str], int]) -> dict[str, object]:
             key = hashlib.blake2b(packed, digest_size=8).digest()
             crops.setdefault(key, np.packbits(crop))
             keys.append(key)
-        items.append((f, keys, c.boxes.astype(np.int16), np.minimum(c.areas, 65535).astype(np.uint16)))
+        items.append(
+            (f, keys, c.boxes.astype(np.int16), np.minimum(c.areas, 65535).astype(np.uint16))
+        )
     return {"crops": crops, "items": items, "dpi": dpi, "failed": len(formulas) - len(items)}
+
+
+def load_formulas(seed: int, min_count: int) -> tuple[list[str], list[str]]:
+    """The shuffled training pool and its vocabulary (tokens seen at least min_count times)."""
+    lines = (DATA / "arxiv_formulas.txt").read_text(encoding="utf-8").splitlines()
+    formulas = [ln.strip() for ln in lines if 0 < len(ln.split()) <= MAX_TOKENS]
+    counts = Counter(t for f in formulas for t in f.split())
+    vocab = sorted(t for t, c in counts.items() if c >= min_count)
+    vset = set(vocab)
+    formulas = [f for f in formulas if all(t in vset for t in f.split())]
+    random.Random(seed).shuffle(formulas)
+    return formulas, vocab
 
 
 def main() -> None:
@@ -98,17 +112,13 @@ def main() -> None:
     ap.add_argument("--min-count", type=int, default=5)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    lines = (DATA / "arxiv_formulas.txt").read_text(encoding="utf-8").splitlines()
-    formulas = [ln.strip() for ln in lines if 0 < len(ln.split()) <= MAX_TOKENS]
-    counts = Counter(t for f in formulas for t in f.split())
-    vocab = sorted(t for t, c in counts.items() if c >= args.min_count)
-    vset = set(vocab)
-    formulas = [f for f in formulas if all(t in vset for t in f.split())]
-    random.Random(args.seed).shuffle(formulas)
+    formulas, vocab = load_formulas(args.seed, args.min_count)
     formulas = formulas[: args.n]
     log.info("%d formulas, vocab %d", len(formulas), len(vocab))
-    chunks = [(i, formulas[s : s + CHUNK], args.seed) for i, s in
-              enumerate(range(0, len(formulas), CHUNK))]
+    chunks = [
+        (i, formulas[s : s + CHUNK], args.seed)
+        for i, s in enumerate(range(0, len(formulas), CHUNK))
+    ]
     table: dict[bytes, int] = {}
     crop_rows: list[np.ndarray] = []
     idx_l, off_l, feat_l, box_l, tok_l, tok_off = [], [0], [], [], [], [0]
@@ -133,8 +143,14 @@ def main() -> None:
                 tok_l.append(np.array(t, np.int16))
                 tok_off.append(tok_off[-1] + len(t))
             if n_done % 20 == 0:
-                log.info("%d/%d chunks, %d formulas, %d unique crops, %d failed", n_done,
-                         len(chunks), len(idx_l), len(crop_rows), failed)
+                log.info(
+                    "%d/%d chunks, %d formulas, %d unique crops, %d failed",
+                    n_done,
+                    len(chunks),
+                    len(idx_l),
+                    len(crop_rows),
+                    failed,
+                )
     args.out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         args.out / "data.npz",
@@ -147,8 +163,12 @@ def main() -> None:
         tok_off=np.array(tok_off, np.int64),
     )
     (args.out / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
-    log.info("done: %d formulas, %d unique crops, %d failed to render", len(idx_l),
-             len(crop_rows), failed)
+    log.info(
+        "done: %d formulas, %d unique crops, %d failed to render",
+        len(idx_l),
+        len(crop_rows),
+        failed,
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ def fourier(feats: torch.Tensor) -> torch.Tensor:
     """Sin/cos of the component's centre (in symbol heights) at N_FREQ scales."""
     xc = 0.5 * (feats[..., 0] + feats[..., 1])
     yc = 0.5 * (feats[..., 2] + feats[..., 3])
-    freqs = 2 * math.pi / (0.5 * 2.0 ** torch.arange(N_FREQ, device=feats.device, dtype=feats.dtype))
+    freqs = (
+        2 * math.pi / (0.5 * 2.0 ** torch.arange(N_FREQ, device=feats.device, dtype=feats.dtype))
+    )
     ax = xc[..., None] * freqs
     ay = yc[..., None] * freqs
     return torch.cat([ax.sin(), ax.cos(), ay.sin(), ay.cos()], dim=-1)
@@ -35,8 +37,9 @@ class Attention(nn.Module):
         self.v = nn.Linear(d, d)
         self.o = nn.Linear(d, d)
 
-    def forward(self, x: torch.Tensor, mem: torch.Tensor, key_pad: torch.Tensor | None,
-                causal: bool) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, mem: torch.Tensor, key_pad: torch.Tensor | None, causal: bool
+    ) -> torch.Tensor:
         b, n, d = x.shape
         m = mem.shape[1]
         h = self.heads
@@ -46,7 +49,9 @@ class Attention(nn.Module):
         mask = None
         if key_pad is not None:
             mask = (~key_pad)[:, None, None, :]  # True = attend
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal and mask is None)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=causal and mask is None
+        )
         return self.o(out.transpose(1, 2).reshape(b, n, d))
 
 
@@ -107,11 +112,28 @@ class CropEncoder(nn.Module):
 
 
 class SymbolSeqModel(nn.Module):
-    def __init__(self, vocab: int, n_feat: int, d: int = 256, heads: int = 8, ff: int = 1024,
-                 enc_layers: int = 4, dec_layers: int = 3, max_len: int = 256) -> None:
+    def __init__(
+        self,
+        vocab: int,
+        n_feat: int,
+        d: int = 256,
+        heads: int = 8,
+        ff: int = 1024,
+        enc_layers: int = 4,
+        dec_layers: int = 3,
+        max_len: int = 256,
+    ) -> None:
         super().__init__()
-        self.cfg = dict(vocab=vocab, n_feat=n_feat, d=d, heads=heads, ff=ff,
-                        enc_layers=enc_layers, dec_layers=dec_layers, max_len=max_len)
+        self.cfg = dict(
+            vocab=vocab,
+            n_feat=n_feat,
+            d=d,
+            heads=heads,
+            ff=ff,
+            enc_layers=enc_layers,
+            dec_layers=dec_layers,
+            max_len=max_len,
+        )
         self.crop = CropEncoder(d)
         self.feat1 = nn.Linear(n_feat + 4 * N_FREQ, d)
         self.feat2 = nn.Linear(d, d)
@@ -139,6 +161,7 @@ class SymbolSeqModel(nn.Module):
             x = layer(x, mem, pad)
         return self.out(self.dec_ln(x))
 
-    def forward(self, crops: torch.Tensor, feats: torch.Tensor, pad: torch.Tensor,
-                tokens: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, crops: torch.Tensor, feats: torch.Tensor, pad: torch.Tensor, tokens: torch.Tensor
+    ) -> torch.Tensor:
         return self.decode(tokens, self.encode(crops, feats, pad), pad)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from model import SymbolSeqModel  # noqa: E402
+from model import SymbolSeqModel
 
 
 def _load_segment() -> ModuleType:
@@ -73,8 +73,13 @@ def load(data_dir: Path) -> dict[str, np.ndarray]:
         toks[i, 0] = BOS
         toks[i, 1 : tb - ta + 1] = d["tokens"][ta:tb]
         toks[i, tb - ta + 1] = EOS
-    return {"crops": crops, "idx": idx[keep], "feats": feats[keep], "toks": toks[keep],
-            "ncomp": ncomp[keep]}
+    return {
+        "crops": crops,
+        "idx": idx[keep],
+        "feats": feats[keep],
+        "toks": toks[keep],
+        "ncomp": ncomp[keep],
+    }
 
 
 def batches(ncomp: np.ndarray, bs: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -154,14 +159,25 @@ def main() -> None:
     t0 = time.time()
     data = load(args.data)
     vocab = ["<pad>", "<s>", "</s>", *json.loads((args.data / "vocab.json").read_text())]
-    print(f"loaded {len(data['ncomp'])} formulas, {len(data['crops'])} crops in "
-          f"{time.time() - t0:.0f}s on {dev}", flush=True)
+    print(
+        f"loaded {len(data['ncomp'])} formulas, {len(data['crops'])} crops in "
+        f"{time.time() - t0:.0f}s on {dev}",
+        flush=True,
+    )
     t = {k: torch.from_numpy(v).to(dev) for k, v in data.items()}
     n = len(data["ncomp"])
     val_ids = torch.arange(n - args.val, n, device=dev)
     train_n = n - args.val
-    model = SymbolSeqModel(len(vocab), N_FEATURES, d=args.d, heads=8, ff=4 * args.d,
-                           enc_layers=args.enc, dec_layers=args.dec, max_len=256).to(dev)
+    model = SymbolSeqModel(
+        len(vocab),
+        N_FEATURES,
+        d=args.d,
+        heads=8,
+        ff=4 * args.d,
+        enc_layers=args.enc,
+        dec_layers=args.dec,
+        max_len=256,
+    ).to(dev)
     print(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     budget = args.minutes * 60
@@ -176,22 +192,33 @@ def main() -> None:
             if frac >= 1:
                 stop = True
                 break
-            lr = args.lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            lr = (
+                args.lr
+                * min(1.0, (step + 1) / warm)
+                * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            )
             for g in opt.param_groups:
                 g["lr"] = lr
             crops, feats, pad, tok = make_batch(t, torch.from_numpy(b).to(dev), True)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
                 logits = model(crops, feats, pad, tok[:, :-1])
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]),
-                                   tok[:, 1:].reshape(-1), ignore_index=PAD, label_smoothing=0.05)
+            loss = F.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]),
+                tok[:, 1:].reshape(-1),
+                ignore_index=PAD,
+                label_smoothing=0.05,
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             step += 1
             if step % 200 == 0:
-                print(f"step {step} epoch {epoch} {time.time() - start:.0f}s loss {loss.item():.4f} "
-                      f"lr {lr:.2e}", flush=True)
+                print(
+                    f"step {step} epoch {epoch} {time.time() - start:.0f}s loss {loss.item():.4f} "
+                    f"lr {lr:.2e}",
+                    flush=True,
+                )
         epoch += 1
     model.eval()
     exact = total = 0
@@ -205,12 +232,17 @@ def main() -> None:
             g = g[1 : g.index(EOS)]
             exact += p == g
             total += 1
-    print(f"done: {step} steps, {epoch} epochs, val exact token match {exact}/{total} "
-          f"= {exact / max(total, 1):.3f}", flush=True)
+    print(
+        f"done: {step} steps, {epoch} epochs, val exact token match {exact}/{total} "
+        f"= {exact / max(total, 1):.3f}",
+        flush=True,
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     model_cpu = model.float().cpu()
-    torch.save({"state": model_cpu.state_dict(), "cfg": model_cpu.cfg, "vocab": vocab},
-               args.out / "state.pt")
+    torch.save(
+        {"state": model_cpu.state_dict(), "cfg": model_cpu.cfg, "vocab": vocab},
+        args.out / "state.pt",
+    )
     export(model_cpu, vocab, args.out / "weights.npz")
     print("wrote", args.out, flush=True)
 

@@ -58,7 +58,10 @@ class Preprocessor:
         y0, y1 = int(ys.min()), int(ys.max()) + 1
         x0, x1 = int(xs.min()), int(xs.max()) + 1
         return Preprocessed(
-            ink=ink[y0:y1, x0:x1], gray=g[y0:y1, x0:x1], offset_x=x0, offset_y=y0,
+            ink=ink[y0:y1, x0:x1],
+            gray=g[y0:y1, x0:x1],
+            offset_x=x0,
+            offset_y=y0,
             inverted=inverted,
         )
 
@@ -76,8 +79,11 @@ def _flatten(g: NDArray[np.uint8]) -> NDArray[np.uint8]:
         return g
     h, w = g.shape
     k = max(15, (min(h, w) // 4) | 1)
-    background = cv2.morphologyEx(g, cv2.MORPH_CLOSE, cv2.getStructuringElement(
-        cv2.MORPH_RECT, (min(k, w | 1), min(k, h | 1))))
+    background = cv2.morphologyEx(
+        g,
+        cv2.MORPH_CLOSE,
+        cv2.getStructuringElement(cv2.MORPH_RECT, (min(k, w | 1), min(k, h | 1))),
+    )
     if float(background.min()) > 230:  # white paper: nothing to flatten
         return g
     flat = cv2.divide(g, np.maximum(background, 1), scale=255)

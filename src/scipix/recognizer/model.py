@@ -41,8 +41,9 @@ def sha256_file(path: Path) -> str:
 
 
 def _gelu(x: F32) -> F32:
-    return np.asarray(0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x**3))),
-                      dtype=np.float32)
+    return np.asarray(
+        0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x**3))), dtype=np.float32
+    )
 
 
 def _softmax(x: F32, axis: int = -1) -> F32:
@@ -75,8 +76,11 @@ class SequenceModel:
         self.d = int(self.cfg["d"])
         self.heads = int(self.cfg["heads"])
         # linear layers as (in, out) matrices for x @ W
-        self.lin = {k[:-7]: np.ascontiguousarray(v.T) for k, v in w.items() if k.endswith(".weight")
-                    and v.ndim == 2 and not k.startswith(("tok.", "pos."))}
+        self.lin = {
+            k[:-7]: np.ascontiguousarray(v.T)
+            for k, v in w.items()
+            if k.endswith(".weight") and v.ndim == 2 and not k.startswith(("tok.", "pos."))
+        }
         self.freqs = (2 * math.pi / (0.5 * 2.0 ** np.arange(N_FREQ))).astype(np.float32)
 
     # ---- building blocks -------------------------------------------------------------
@@ -131,7 +135,9 @@ class SequenceModel:
             k = self._heads(self._linear(p + ".att.k", y))
             v = self._heads(self._linear(p + ".att.v", y))
             h = h + self._linear(p + ".att.o", self._attend(q, k, v, None))
-            h = h + self._linear(p + ".ff.b", _gelu(self._linear(p + ".ff.a", self._ln(p + ".ln2", h))))
+            h = h + self._linear(
+                p + ".ff.b", _gelu(self._linear(p + ".ff.a", self._ln(p + ".ln2", h)))
+            )
         return self._ln("enc_ln", h)
 
     def decode(self, mem: F32, *, max_len: int = 200, beam: int = 1) -> Decoded:
@@ -139,14 +145,16 @@ class SequenceModel:
         cross = []
         for i in range(layers):
             p = f"dec.{i}.cross"
-            cross.append((self._heads(self._linear(p + ".k", mem)),
-                          self._heads(self._linear(p + ".v", mem))))
+            cross.append(
+                (self._heads(self._linear(p + ".k", mem)), self._heads(self._linear(p + ".v", mem)))
+            )
         if beam <= 1:
             return self._greedy(cross, layers, max_len)
         return self._beam(cross, layers, max_len, beam)
 
-    def _step(self, tok: int, pos: int, cache: list[tuple[F32, F32]],
-              cross: list[tuple[F32, F32]]) -> tuple[F32, list[tuple[F32, F32]]]:
+    def _step(
+        self, tok: int, pos: int, cache: list[tuple[F32, F32]], cross: list[tuple[F32, F32]]
+    ) -> tuple[F32, list[tuple[F32, F32]]]:
         x = (self.w["tok.weight"][tok] + self.w["pos.weight"][pos])[None, :]
         new_cache = []
         for i, (ck, cv) in enumerate(cross):
@@ -162,7 +170,9 @@ class SequenceModel:
             x = x + self._linear(p + ".self_att.o", self._attend(q, k, v, None))
             q2 = self._heads(self._linear(p + ".cross.q", self._ln(p + ".ln2", x)))
             x = x + self._linear(p + ".cross.o", self._attend(q2, ck, cv, None))
-            x = x + self._linear(p + ".ff.b", _gelu(self._linear(p + ".ff.a", self._ln(p + ".ln3", x))))
+            x = x + self._linear(
+                p + ".ff.b", _gelu(self._linear(p + ".ff.a", self._ln(p + ".ln3", x)))
+            )
         logits = self._linear("out", self._ln("dec_ln", x))[0]
         logp = logits - logits.max()
         logp = logp - np.log(np.exp(logp).sum())
@@ -209,7 +219,7 @@ class SequenceModel:
             if not beams:
                 break
         if not finished:
-            s, ids, probs, _, _ = beams[0]
+            _s, ids, probs, _, _ = beams[0]
             return Decoded([self.vocab[t] for t in ids], probs, False)
         _, ids, probs = max(finished, key=lambda f: f[0])
         return Decoded([self.vocab[t] for t in ids], probs, True)

@@ -43,15 +43,15 @@ class TexRenderer:
 
     def __init__(self, *, font_size: int = 12, timeout_s: float = 120.0) -> None:
         if not tex_available():
-            raise ScipixError("latex and dvipng are needed to render LaTeX (apt-get install "
-                              "texlive-latex-base texlive-latex-recommended "
-                              "texlive-fonts-recommended dvipng)")
+            raise ScipixError(
+                "latex and dvipng are needed to render LaTeX (apt-get install "
+                "texlive-latex-base texlive-latex-recommended "
+                "texlive-fonts-recommended dvipng)"
+            )
         self.font_size = font_size
         self.timeout_s = timeout_s
 
-    def render(
-        self, formulas: Sequence[str], dpi: int = 150
-    ) -> list[NDArray[np.uint8] | None]:
+    def render(self, formulas: Sequence[str], dpi: int = 150) -> list[NDArray[np.uint8] | None]:
         """Render every formula; failed ones come back as None."""
         out: list[NDArray[np.uint8] | None] = [None] * len(formulas)
         todo = [i for i, f in enumerate(formulas) if f.strip() and not _FORBIDDEN.search(f)]
@@ -81,7 +81,10 @@ class TexRenderer:
             try:
                 proc = subprocess.run(
                     ["latex", "-interaction=nonstopmode", "-halt-on-error=false", "f.tex"],
-                    cwd=d, capture_output=True, text=True, timeout=self.timeout_s,
+                    cwd=d,
+                    capture_output=True,
+                    text=True,
+                    timeout=self.timeout_s,
                     errors="replace",
                 )
             except subprocess.TimeoutExpired:
@@ -95,9 +98,25 @@ class TexRenderer:
             if not dvi.exists():
                 return {}, set(range(len(formulas)))
             subprocess.run(
-                ["dvipng", "-q", "-T", "tight", "-D", str(dpi), "-bg", "White", "-fg", "Black",
-                 "-o", "p%06d.png", "f.dvi"],
-                cwd=d, capture_output=True, timeout=self.timeout_s, check=False,
+                [
+                    "dvipng",
+                    "-q",
+                    "-T",
+                    "tight",
+                    "-D",
+                    str(dpi),
+                    "-bg",
+                    "White",
+                    "-fg",
+                    "Black",
+                    "-o",
+                    "p%06d.png",
+                    "f.dvi",
+                ],
+                cwd=d,
+                capture_output=True,
+                timeout=self.timeout_s,
+                check=False,
             )
             pages = sorted(d.glob("p*.png"))
             if len(pages) != len(formulas):

@@ -1,0 +1,11 @@
+"""LaTeX postprocessing: token sequences to compact, balanced, validated LaTeX."""
+
+from scipix.postprocess.latex import (
+    LatexCheck,
+    check_latex,
+    compact_latex,
+    repair_latex,
+    tokenize_latex,
+)
+
+__all__ = ["LatexCheck", "check_latex", "compact_latex", "repair_latex", "tokenize_latex"]

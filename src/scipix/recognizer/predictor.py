@@ -1,0 +1,155 @@
+"""The recognizer: image -> preprocess -> segment -> sequence model -> LaTeX, with confidence."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scipix.engines.base import RecognizeOptions
+from scipix.errors import ConfigError
+from scipix.formats import to_markdown
+from scipix.io import DecodedImage, ImageSource, load_image
+from scipix.postprocess import check_latex, compact_latex, repair_latex
+from scipix.preprocess import Preprocessor
+from scipix.recognizer.config import MODELS, ModelConfig
+from scipix.recognizer.model import Decoded, SequenceModel
+from scipix.recognizer.segment import Components, segment
+from scipix.types import BoundingBox, OcrResult, Timings
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the model read before formatting: tokens, their probabilities, the components."""
+
+    tokens: list[str]
+    decoded: Decoded
+    valid: bool
+    components: Components
+    offset: tuple[int, int]
+
+    def confidence_features(self) -> tuple[float, ...]:
+        """Mean and min token log-probability, log length, finished, structurally valid."""
+        if not self.decoded.probs:
+            return (-20.0, -20.0, 0.0, 0.0, 0.0)
+        logp = np.log(np.maximum(np.asarray(self.decoded.probs, dtype=np.float64), 1e-9))
+        return (
+            float(logp.mean()),
+            float(logp.min()),
+            math.log(len(logp) + 1.0),
+            1.0 if self.decoded.finished else 0.0,
+            1.0 if self.valid else 0.0,
+        )
+
+
+class Recognizer:
+    """Loads its model once; ``recognize`` is safe to call from several threads."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        model: SequenceModel,
+        preprocessor: Preprocessor | None = None,
+    ) -> None:
+        self.config = config
+        self.model = model
+        self.preprocessor = preprocessor or Preprocessor()
+
+    @classmethod
+    def from_name(
+        cls, name: str = "symbolseq-v1", *, model_dir: Path | None = None, beam_width: int = 0
+    ) -> Recognizer:
+        """Build a recognizer for a shipped model (the factory the engine uses)."""
+        if name not in MODELS:
+            raise ConfigError(f"unknown recognizer model {name!r}; known: {sorted(MODELS)}")
+        config = MODELS[name]
+        if beam_width:
+            config = replace(config, beam_width=beam_width)
+        model = SequenceModel(config.weights_path(model_dir), config.sha256)
+        return cls(config, model)
+
+    def recognize(
+        self, image: DecodedImage | ImageSource, options: RecognizeOptions | None = None
+    ) -> OcrResult:
+        opts = options or RecognizeOptions()
+        t0 = time.perf_counter()
+        img = image if isinstance(image, DecodedImage) else load_image(image)
+        t1 = time.perf_counter()
+        pre = self.preprocessor(img.gray)
+        t2 = time.perf_counter()
+        if pre.is_blank:
+            return self._empty(img, "no ink found: the image is blank", t0, t1, t2)
+        reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
+        if reading is None:
+            return self._empty(img, "no symbols found", t0, t1, t2)
+        t3 = time.perf_counter()
+        tokens = reading.tokens
+        latex = compact_latex(tokens) if opts.rm_spaces else " ".join(tokens)
+        confidence = self.confidence(reading)
+        probs = reading.decoded.probs
+        rate = float(np.mean(probs)) if probs else 0.0
+        ox, oy = reading.offset
+        boxes = tuple(
+            BoundingBox(
+                x=int(b[0]) + ox,
+                y=int(b[1]) + oy,
+                width=int(b[2] - b[0]),
+                height=int(b[3] - b[1]),
+                confidence=confidence,
+            )
+            for b in reading.components.boxes
+        )
+        t4 = time.perf_counter()
+        return OcrResult(
+            latex=latex,
+            latex_styled=compact_latex(tokens),
+            text=to_markdown(latex, opts.math_inline_delimiters),
+            confidence=confidence,
+            confidence_rate=rate,
+            boxes=boxes,
+            image_width=img.width,
+            image_height=img.height,
+            timings=Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0),
+            engine="local",
+            reason="" if reading.decoded.finished else "the decoder hit its length limit",
+        )
+
+    def read_ink(self, ink: NDArray[np.bool_], offset: tuple[int, int] = (0, 0)) -> Reading | None:
+        """Segment an ink mask and decode it; None when there is nothing to read."""
+        comps = segment(ink)
+        if len(comps) == 0:
+            return None
+        mem = self.model.encode(comps.crops, comps.features)
+        dec = self.model.decode(mem, max_len=self.config.max_tokens, beam=self.config.beam_width)
+        tokens = dec.tokens
+        valid = check_latex(tokens).ok
+        if not valid:
+            tokens = repair_latex(tokens)
+        return Reading(tokens, dec, valid, comps, offset)
+
+    def confidence(self, reading: Reading) -> float:
+        """Calibrated probability that the reading is right (logistic over its features)."""
+        if not reading.decoded.probs:
+            return 0.0
+        w = self.config.calibration
+        z = sum(a * b for a, b in zip(w[:-1], reading.confidence_features(), strict=True)) + w[-1]
+        return float(1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0))))
+
+    @staticmethod
+    def _empty(img: DecodedImage, reason: str, t0: float, t1: float, t2: float) -> OcrResult:
+        return OcrResult(
+            latex="",
+            latex_styled="",
+            text="",
+            confidence=0.0,
+            confidence_rate=0.0,
+            image_width=img.width,
+            image_height=img.height,
+            timings=Timings(t1 - t0, t2 - t1, 0.0, 0.0, time.perf_counter() - t0),
+            engine="local",
+            reason=reason,
+        )
