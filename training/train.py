@@ -4,8 +4,8 @@
 
 Runs on CUDA when present (bf16 autocast), else on the CPU (slow: smoke tests only).
 The learning-rate schedule follows elapsed time, so a run ends on time. Writes
-``weights.npz`` (int8 rows + scales, the format scipix.recognizer.model loads) and
-``state.pt``. Seeded: --seed.
+``state.pt`` (fp16 weights, config and vocabulary); training/export_onnx.py turns it into
+the ONNX files the package ships. Seeded: --seed.
 """
 
 from __future__ import annotations
@@ -125,28 +125,13 @@ def greedy(model: SymbolSeqModel, crops, feats, pad, max_len: int = MAX_TOK) -> 
     return seq
 
 
-def export(model: SymbolSeqModel, vocab: list[str], path: Path) -> None:
-    arrays: dict[str, np.ndarray] = {}
-    for name, p in model.state_dict().items():
-        w = p.detach().float().cpu().numpy()
-        if w.ndim == 2 and w.size >= 4096:
-            scale = np.maximum(np.abs(w).max(axis=1, keepdims=True), 1e-8) / 127.0
-            arrays[name + ".q"] = np.round(w / scale).astype(np.int8)
-            arrays[name + ".s"] = scale.astype(np.float32)
-        else:
-            arrays[name] = w.astype(np.float32)
-    arrays["__config__"] = np.frombuffer(json.dumps(model.cfg).encode(), np.uint8)
-    arrays["__vocab__"] = np.frombuffer(json.dumps(vocab).encode(), np.uint8)
-    np.savez_compressed(path, **arrays)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=7.0)
-    ap.add_argument("--bs", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=7e-4)
+    ap.add_argument("--bs", type=int, default=384)
+    ap.add_argument("--lr", type=float, default=8e-4)
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--enc", type=int, default=4)
     ap.add_argument("--dec", type=int, default=3)
@@ -239,11 +224,8 @@ def main() -> None:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     model_cpu = model.float().cpu()
-    torch.save(
-        {"state": model_cpu.state_dict(), "cfg": model_cpu.cfg, "vocab": vocab},
-        args.out / "state.pt",
-    )
-    export(model_cpu, vocab, args.out / "weights.npz")
+    state = {k: v.half() for k, v in model_cpu.state_dict().items()}
+    torch.save({"state": state, "cfg": model_cpu.cfg, "vocab": vocab}, args.out / "state.pt")
     print("wrote", args.out, flush=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scipix.recognizer.model import ModelFiles
+
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
@@ -18,22 +20,27 @@ class ModelConfig:
     """
 
     name: str
-    weights: str
-    sha256: str
+    encoder: str
+    decoder: str
+    vocab: str
+    sha256: tuple[str, str, str]  # encoder, decoder, vocab
     crop_size: int = 24
     max_components: int = 256
     max_tokens: int = 200
     beam_width: int = 1
     calibration: tuple[float, ...] = field(default=(3.0, 0.6, 0.0, 2.0, 1.0, 1.0))
 
-    def weights_path(self, model_dir: Path | None = None) -> Path:
-        return (model_dir or MODELS_DIR) / self.weights
+    def files(self, model_dir: Path | None = None) -> ModelFiles:
+        d = model_dir or MODELS_DIR
+        return ModelFiles(d / self.encoder, d / self.decoder, d / self.vocab, self.sha256)
 
 
 MODELS: dict[str, ModelConfig] = {
     "symbolseq-v1": ModelConfig(
         name="symbolseq-v1",
-        weights="symbolseq-v1.npz",
-        sha256="PENDING",
+        encoder="symbolseq-v1-encoder.onnx",
+        decoder="symbolseq-v1-decoder.onnx",
+        vocab="symbolseq-v1-vocab.json",
+        sha256=("PENDING", "PENDING", "PENDING"),
     ),
 }

@@ -61,7 +61,12 @@ class Recognizer:
 
     @classmethod
     def from_name(
-        cls, name: str = "symbolseq-v1", *, model_dir: Path | None = None, beam_width: int = 0
+        cls,
+        name: str = "symbolseq-v1",
+        *,
+        model_dir: Path | None = None,
+        beam_width: int = 0,
+        num_threads: int = 0,
     ) -> Recognizer:
         """Build a recognizer for a shipped model (the factory the engine uses)."""
         if name not in MODELS:
@@ -69,7 +74,7 @@ class Recognizer:
         config = MODELS[name]
         if beam_width:
             config = replace(config, beam_width=beam_width)
-        model = SequenceModel(config.weights_path(model_dir), config.sha256)
+        model = SequenceModel(config.files(model_dir), num_threads=num_threads or 1)
         return cls(config, model)
 
     def recognize(
