@@ -12,8 +12,20 @@ from scipix.errors import (
     RateLimitExceeded,
     ScipixError,
 )
-from scipix.io import DecodedImage, load_image
+from scipix.io import DecodedImage, ImageSource, load_image
+from scipix.recognizer import Recognizer
 from scipix.types import BoundingBox, JobState, JobStatus, OcrResult, PageResult, Timings
+
+_default: Recognizer | None = None
+
+
+def recognize(image: ImageSource, options: RecognizeOptions | None = None) -> OcrResult:
+    """Recognise one formula image with the bundled model (loaded on first use, then kept)."""
+    global _default
+    if _default is None:
+        _default = Recognizer.from_name()
+    return _default.recognize(image, options)
+
 
 __version__ = "0.1.0"
 
@@ -25,6 +37,7 @@ __all__ = [
     "DecodedImage",
     "Engine",
     "ImageError",
+    "ImageSource",
     "JobState",
     "JobStatus",
     "LatexError",
@@ -33,10 +46,12 @@ __all__ = [
     "PageResult",
     "RateLimitExceeded",
     "RecognizeOptions",
+    "Recognizer",
     "ScipixError",
     "Settings",
     "Timings",
     "__version__",
     "load_image",
     "load_settings",
+    "recognize",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from scipix.errors import LatexError
 from scipix.postprocess import tokenize_latex
 
 log = logging.getLogger(__name__)
@@ -190,13 +191,13 @@ _FONT_ASCII = {
 
 
 def to_mathml(latex: str) -> str:
-    """MathML for a LaTeX formula (latex2mathml); raises ValueError if it cannot parse."""
+    """MathML for a LaTeX formula (latex2mathml); raises LatexError if it cannot parse."""
     from latex2mathml.converter import convert
 
     try:
         return str(convert(latex))
     except Exception as exc:  # latex2mathml raises many exception types
-        raise ValueError(f"cannot convert to MathML: {exc}") from None
+        raise LatexError(f"cannot convert to MathML: {exc}") from None
 
 
 class _AsciiWriter:
@@ -238,7 +239,7 @@ class _AsciiWriter:
             return f"({a})/({b})"
         if tok == "\\binom":
             a, b = self.group(), self.group()
-            return f"((a),(b))".replace("(a)", f"({a})").replace("(b)", f"({b})")
+            return f"(({a}),({b}))"
         if tok == "\\sqrt":
             if self.i < len(self.t) and self.t[self.i] == "[":
                 self.i += 1

@@ -30,6 +30,8 @@ class OutputFormat(enum.StrEnum):
     TEXT = "text"
     LATEX = "latex"
     JSON = "json"
+    MATHML = "mathml"
+    ASCIIMATH = "asciimath"
 
 
 def _latex(result: OcrResult) -> str:
@@ -40,9 +42,24 @@ def _text(result: OcrResult) -> str:
     return result.text
 
 
+def _mathml(result: OcrResult) -> str:
+    from scipix.formats import to_mathml
+
+    latex = _latex(result)
+    return to_mathml(latex) if latex else ""
+
+
+def _asciimath(result: OcrResult) -> str:
+    from scipix.formats import to_asciimath
+
+    return to_asciimath(_latex(result))
+
+
 FORMATTERS: dict[OutputFormat, Callable[[OcrResult], str]] = {
     OutputFormat.TEXT: _text,
     OutputFormat.LATEX: _latex,
+    OutputFormat.MATHML: _mathml,
+    OutputFormat.ASCIIMATH: _asciimath,
 }
 
 
