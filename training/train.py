@@ -137,6 +137,8 @@ def main() -> None:
     ap.add_argument("--dec", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--val", type=int, default=1000)
+    ap.add_argument("--init", type=Path, default=None, help="continue from a state.pt")
+    ap.add_argument("--warmup", type=int, default=300)
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -163,11 +165,15 @@ def main() -> None:
         dec_layers=args.dec,
         max_len=256,
     ).to(dev)
+    if args.init is not None:
+        ck = torch.load(args.init, map_location="cpu")
+        model.load_state_dict({k: v.float() for k, v in ck["state"].items()})
+        print(f"continuing from {args.init}", flush=True)
     print(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     budget = args.minutes * 60
     start = time.time()
-    step, epoch, warm = 0, 0, 300
+    step, epoch, warm = 0, 0, args.warmup
     amp = dev.type == "cuda"
     model.train()
     stop = False

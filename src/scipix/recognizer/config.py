@@ -41,6 +41,10 @@ MODELS: dict[str, ModelConfig] = {
         encoder="symbolseq-v1-encoder.onnx",
         decoder="symbolseq-v1-decoder.onnx",
         vocab="symbolseq-v1-vocab.json",
-        sha256=("PENDING", "PENDING", "PENDING"),
+        sha256=(
+            "086ea9a18f8c8729740533a2d27e0fa7fde12ae49a14667f9a4a1bbd79bac67f",
+            "1202980d47d3608bd27f9737a4b97a9d01eaab281d50840b58d45e012e590d9b",
+            "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
+        ),
     ),
 }
