@@ -121,3 +121,11 @@ def test_image_match(mathtext: Render) -> None:
     shifted = np.pad(a, ((3, 0), (0, 5)), constant_values=255)
     assert image_match(a, shifted)
     assert not image_match(a, mathtext("x^3", dpi=150))
+
+
+def test_strip_outer_braces() -> None:
+    from scipix.postprocess import strip_outer_braces
+
+    assert strip_outer_braces(tokenize_latex(r"{ { x + y } }")) == ["x", "+", "y"]
+    kept = tokenize_latex(r"{ a } + { b }")
+    assert strip_outer_braces(kept) == kept

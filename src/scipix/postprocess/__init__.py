@@ -5,7 +5,15 @@ from scipix.postprocess.latex import (
     check_latex,
     compact_latex,
     repair_latex,
+    strip_outer_braces,
     tokenize_latex,
 )
 
-__all__ = ["LatexCheck", "check_latex", "compact_latex", "repair_latex", "tokenize_latex"]
+__all__ = [
+    "LatexCheck",
+    "check_latex",
+    "compact_latex",
+    "repair_latex",
+    "strip_outer_braces",
+    "tokenize_latex",
+]

@@ -107,6 +107,18 @@ def repair_latex(tokens: list[str]) -> list[str]:
     return out
 
 
+def strip_outer_braces(tokens: list[str]) -> list[str]:
+    """Drop braces that enclose the whole formula (``{ x + y }`` renders as ``x + y``)."""
+    while len(tokens) >= 2 and tokens[0] == "{" and tokens[-1] == "}":
+        depth = 0
+        for i, t in enumerate(tokens):
+            depth += (t == "{") - (t == "}")
+            if depth == 0 and i < len(tokens) - 1:
+                return tokens  # the first group closes before the end
+        tokens = tokens[1:-1]
+    return tokens
+
+
 def compact_latex(tokens: list[str]) -> str:
     """Join tokens without spaces except where TeX needs one (after a control word)."""
     parts: list[str] = []

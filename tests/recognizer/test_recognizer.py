@@ -1,0 +1,105 @@
+"""The shipped recognizer end to end on images rendered in the test (mathtext, no TeX)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from PIL import Image
+
+import scipix
+from scipix.errors import ImageError, ModelError
+from scipix.recognizer import MODELS, Recognizer
+
+Render = Callable[..., NDArray[np.uint8]]
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer.from_name()
+
+
+def _png(img: NDArray[np.uint8]) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mathtext_src", "expected"),
+    [
+        (r"x^{2}+y^{2}=z^{2}", "x^{2}+y^{2}=z^{2}"),
+        (r"\frac{a}{b}", r"\frac{a}{b}"),
+        (r"E=mc^{2}", "E=mc^{2}"),
+        (r"\alpha+\beta", r"\alpha+\beta"),
+    ],
+)
+def test_simple_formulas(
+    recognizer: Recognizer, mathtext: Render, mathtext_src: str, expected: str
+) -> None:
+    result = recognizer.recognize(_png(mathtext(mathtext_src, dpi=200)))
+    assert result.latex_styled == expected
+    assert result.text == f"\\( {expected} \\)"
+    assert 0.0 <= result.confidence <= 1.0
+    assert result.boxes and all(b.width > 0 and b.height > 0 for b in result.boxes)
+    assert result.timings.total > 0
+
+
+def test_example_image_reads_the_quadratic_formula(recognizer: Recognizer) -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = recognizer.recognize(root / "examples" / "quadratic.png")
+    assert result.latex_styled == r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}"
+    assert result.confidence > 0.5
+
+
+def test_blank_image_gives_empty_result(recognizer: Recognizer) -> None:
+    result = recognizer.recognize(np.full((60, 200), 255, np.uint8))
+    assert result.latex == "" and result.confidence == 0.0
+    assert "blank" in result.reason
+
+
+def test_bad_image_raises_image_error(recognizer: Recognizer) -> None:
+    with pytest.raises(ImageError):
+        recognizer.recognize(b"PK\x03\x04 this is a zip, not an image")
+
+
+def test_confidence_is_lower_for_noise(recognizer: Recognizer, mathtext: Render) -> None:
+    good = recognizer.recognize(mathtext(r"a+b=c", dpi=200))
+    rng = np.random.default_rng(0)
+    noise = np.where(rng.random((80, 300)) < 0.08, 0, 255).astype(np.uint8)
+    bad = recognizer.recognize(noise)
+    assert good.confidence > bad.confidence
+
+
+def test_rm_spaces_false_keeps_token_spacing(recognizer: Recognizer, mathtext: Render) -> None:
+    result = recognizer.recognize(
+        mathtext(r"\frac{a}{b}", dpi=200), scipix.RecognizeOptions(rm_spaces=False)
+    )
+    assert result.latex == r"\frac { a } { b }"
+    assert result.latex_styled == r"\frac{a}{b}"
+
+
+def test_top_level_recognize(mathtext: Render) -> None:
+    assert scipix.recognize(mathtext(r"E=mc^{2}", dpi=200)).latex_styled == "E=mc^{2}"
+
+
+def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
+    cfg = MODELS["symbolseq-v1"]
+    src = cfg.files()
+    for f in (src.encoder, src.decoder, src.vocab):
+        shutil.copy(f, tmp_path / f.name)
+    data = bytearray((tmp_path / cfg.decoder).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / cfg.decoder).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256"):
+        Recognizer.from_name(model_dir=tmp_path)
+    (tmp_path / cfg.decoder).unlink()
+    with pytest.raises(ModelError, match="not found"):
+        Recognizer.from_name(model_dir=tmp_path)
+    assert replace(cfg, beam_width=2).beam_width == 2
