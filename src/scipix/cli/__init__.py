@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scipix.cli.ocr",
     "scipix.cli.config_cmd",
     "scipix.cli.serve",
+    "scipix.cli.cache_cmd",
+    "scipix.cli.bench_cmd",
 )
 
 

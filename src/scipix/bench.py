@@ -1,0 +1,205 @@
+"""Recognizer accuracy and latency on rendered real formulas (``scipix bench``).
+
+    python benchmarks/accuracy.py                       # 1000 im2latex + textbook, 100/150/300 dpi
+    python benchmarks/accuracy.py --n 200 --dpis 150    # quicker
+    python benchmarks/accuracy.py --write-docs          # also update docs/BENCHMARKS.md
+    scipix bench --im2latex PATH/im2latex_val.txt       # the same from the CLI
+
+Formulas: a seeded sample of im2latex_val.txt (read from ../shared/data/ by default, never
+shipped) and the textbook set shipped in scipix/data/textbook.txt. Each is rendered with TeX (latex + dvipng, 12pt
+display style) at each dpi; the recognizer reads the PNG; its prediction is rendered the
+same way and compared with the truth's image. Latency is measured on one core
+(OPENBLAS_NUM_THREADS=1, set before numpy loads). Rendered images are cached under
+benchmarks/.cache/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from scipix.evaluation import (
+    auroc,
+    corpus_bleu,
+    image_match,
+    normalise,
+    normalised_edit_distance,
+)
+from scipix.recognizer import Recognizer
+from scipix.render import TexRenderer
+
+TEXTBOOK = Path(__file__).resolve().parent / "data" / "textbook.txt"
+IM2LATEX = Path("../shared/data/im2latex_val.txt")
+CACHE = Path("benchmarks/.cache")
+DOCS = Path("docs/BENCHMARKS.md")
+BEGIN, END = "<!-- accuracy:begin -->", "<!-- accuracy:end -->"
+
+
+@dataclass
+class SetResult:
+    name: str
+    dpi: int
+    n: int = 0
+    skipped: int = 0
+    image_ok: int = 0
+    exact: int = 0
+    preds: list[list[str]] = field(default_factory=list)
+    truths: list[list[str]] = field(default_factory=list)
+    ned: list[float] = field(default_factory=list)
+    conf: list[float] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)
+    latency: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    reasons: list[str] = field(default_factory=list)
+
+    def row(self) -> str:
+        lat = np.asarray(self.latency) * 1000
+        return (
+            f"| {self.name} | {self.dpi} | {self.n} | {self.skipped} | "
+            f"{100 * self.image_ok / max(self.n, 1):.1f}% | {100 * self.exact / max(self.n, 1):.1f}% | "
+            f"{corpus_bleu(self.preds, self.truths):.3f} | {np.mean(self.ned):.3f} | "
+            f"{auroc(self.conf, self.correct):.3f} | {np.median(lat):.1f} | "
+            f"{np.percentile(lat, 95):.1f} |"
+        )
+
+
+def load_set(name: str, n: int, seed: int, im2latex: Path = IM2LATEX) -> list[str]:
+    if name == "textbook":
+        return [ln.strip() for ln in TEXTBOOK.read_text().splitlines() if ln.strip()]
+    if not im2latex.is_file():
+        raise SystemExit(f"im2latex formulas not found at {im2latex} (use --im2latex PATH)")
+    lines = [ln.strip() for ln in im2latex.read_text().splitlines() if ln.strip()]
+    return random.Random(seed).sample(lines, min(n, len(lines)))
+
+
+def rendered(name: str, formulas: list[str], dpi: int, key: str) -> list[np.ndarray | None]:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{name}-{key}-{dpi}.npz"
+    if path.exists():
+        z = np.load(path)
+        return [z[f"i{k}"] if f"i{k}" in z.files else None for k in range(len(formulas))]
+    images = TexRenderer().render(formulas, dpi)
+    np.savez_compressed(path, **{f"i{k}": im for k, im in enumerate(images) if im is not None})
+    return images
+
+
+def failure_kind(pred: list[str], truth: list[str], reason: str) -> str:
+    if reason:
+        return "unfinished (length limit)"
+    if not pred:
+        return "empty output"
+    if len(pred) == len(truth):
+        diff = [(a, b) for a, b in zip(pred, truth, strict=True) if a != b]
+        if len(diff) == 1:
+            return "one token substituted"
+        return "several tokens substituted"
+    sp, st = Counter(pred), Counter(truth)
+    if sum((sp - st).values()) + sum((st - sp).values()) <= 2:
+        return "one token missing or extra"
+    if re.search(r"\\begin|&|\\\\", " ".join(truth)):
+        return "array / multi-line structure"
+    return "structure (scripts, fractions, groups)"
+
+
+def run_set(rec: Recognizer, name: str, formulas: list[str], dpi: int, key: str) -> SetResult:
+    res = SetResult(name, dpi)
+    images = rendered(name, formulas, dpi, key)
+    renderer = TexRenderer()
+    preds: list[str] = []
+    keep: list[int] = []
+    for k, img in enumerate(images):
+        if img is None:
+            res.skipped += 1
+            continue
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "PNG")
+        t = time.perf_counter()
+        out = rec.recognize(buf.getvalue())
+        res.latency.append(time.perf_counter() - t)
+        preds.append(out.latex_styled)
+        keep.append(k)
+        res.conf.append(out.confidence)
+        res.reasons.append(out.reason)
+    pred_imgs = renderer.render(preds, dpi)
+    for j, k in enumerate(keep):
+        truth = normalise(formulas[k])
+        pred = normalise(preds[j])
+        ok = pred_imgs[j] is not None and image_match(pred_imgs[j], images[k])  # type: ignore[arg-type]
+        res.n += 1
+        res.image_ok += ok
+        res.exact += pred == truth
+        res.preds.append(pred)
+        res.truths.append(truth)
+        res.ned.append(normalised_edit_distance(pred, truth))
+        res.correct.append(ok)
+        if not ok:
+            kind = (
+                "prediction does not compile"
+                if pred_imgs[j] is None
+                else failure_kind(pred, truth, res.reasons[j])
+            )
+            res.failures[kind] += 1
+    return res
+
+
+HEADER = (
+    "| set | dpi | n | skipped | image match | exact match | BLEU-4 | edit dist | "
+    "conf AUROC | median ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--im2latex", type=Path, default=IM2LATEX)
+    ap.add_argument("--n", type=int, default=1000, help="im2latex formulas sampled")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--dpis", default="100,150,300")
+    ap.add_argument("--sets", default="textbook,im2latex")
+    ap.add_argument("--beam", type=int, default=0)
+    ap.add_argument("--write-docs", action="store_true")
+    args = ap.parse_args(argv)
+    rec = Recognizer.from_name(beam_width=args.beam)
+    results = []
+    for name in args.sets.split(","):
+        formulas = load_set(name, args.n, args.seed, args.im2latex)
+        key = f"{len(formulas)}-{args.seed}" if name != "textbook" else str(len(formulas))
+        for dpi in (int(d) for d in args.dpis.split(",")):
+            t = time.time()
+            r = run_set(rec, name, formulas, dpi, key)
+            results.append(r)
+            print(HEADER if len(results) == 1 else "", end="\n" if len(results) == 1 else "")
+            print(r.row(), f"  ({time.time() - t:.0f}s)", flush=True)
+    lines = [HEADER, *[r.row() for r in results], "", "Failure kinds (image mismatch):", ""]
+    for r in results:
+        kinds = ", ".join(f"{k}: {v}" for k, v in r.failures.most_common())
+        lines.append(f"- {r.name} @ {r.dpi} dpi: {kinds or 'none'}")
+    table = "\n".join(lines)
+    print("\n" + table)
+    if args.write_docs:
+        cmd = "python benchmarks/accuracy.py " + " ".join(
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in vars(args).items()
+            if k != "write_docs" and v is not None
+        )
+        block = f"{BEGIN}\nCommand: `{cmd} --write-docs`\n\n{table}\n{END}"
+        text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+        if BEGIN in text:
+            text = re.sub(
+                re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S
+            )
+        else:
+            text += "\n## Recognizer accuracy\n\n" + block + "\n"
+        DOCS.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
