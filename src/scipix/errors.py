@@ -83,7 +83,7 @@ class AuthenticationFailed(ScipixError):
 
 
 class LowConfidence(ScipixError):
-    error_id = "low_confidence"
+    error_id = "math_confidence"
     http_status = 422
 
     def __init__(self, confidence: float, threshold: float) -> None:

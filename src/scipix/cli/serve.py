@@ -55,6 +55,7 @@ def serve(
     """Serve the Mathpix-compatible v3 API, /health, /metrics and /docs."""
     import uvicorn
 
+    from scipix.engines.registry import build_engine
     from scipix.server import create_app
 
     with cli_errors():
@@ -69,7 +70,8 @@ def serve(
             extra["engines.default"] = engine
         settings = settings_from_cli(config, sets, extra)
         bind = bind_host(settings)
-        app = create_app(settings)
+        # Load the models here, once, so that a missing model is a one-line error.
+        app = create_app(settings, build_engine(settings))
         uvicorn.run(
             app,
             host=bind,

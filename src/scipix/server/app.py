@@ -1,0 +1,185 @@
+"""The FastAPI application: ``create_app(settings, engine=None)``.
+
+At startup the engine is built once (``build_engine``) unless one is given, the worker pool,
+the SQLite stores (history and jobs, under the data dir) and the job runner are created, and
+unfinished batch jobs resume. At shutdown running jobs stop (their unfinished items stay stored)
+and the pool drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+
+from scipix import __version__
+from scipix.config import Settings
+from scipix.engines.base import Engine
+from scipix.errors import ConfigError, ScipixError
+from scipix.jobs.runner import JobRunner
+from scipix.jobs.store import JobStore
+from scipix.server import metrics
+from scipix.server.auth import KeyRing
+from scipix.server.batch import BatchService
+from scipix.server.errors import ApiError, error_body, http_status_for, retry_after_of
+from scipix.server.fetch import make_client
+from scipix.server.history import HistoryStore
+from scipix.server.middleware import BodyLimitMiddleware, RequestContextMiddleware, request_id_of
+from scipix.server.pool import WorkerPool
+from scipix.server.ratelimit import RateLimiter
+from scipix.server.routes import DOC_MODELS, Runtime, prometheus_metrics, router
+from scipix.server.service import OcrService
+
+log = logging.getLogger("scipix.server")
+
+HISTORY_DB = "server.db"
+JOBS_DB = "jobs.db"
+
+
+def error_response(exc: ScipixError, request: Request) -> JSONResponse:
+    """The Mathpix error answer for ``exc`` (counted in ``scipix_errors_total``)."""
+    metrics.ERRORS.labels(kind=exc.error_id).inc()
+    headers: dict[str, str] = {}
+    retry_after = retry_after_of(exc)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(retry_after)))
+    body = error_body(exc, request_id_of(request.scope))
+    return JSONResponse(body.model_dump(mode="json"), http_status_for(exc), headers=headers)
+
+
+async def _scipix_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ScipixError)
+    return error_response(exc, request)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    err = ApiError("opts_invalid_value", f"{where}: {first.get('msg', 'invalid value')}")
+    return error_response(err, request)
+
+
+async def _startup(app: FastAPI, settings: Settings, engine: Engine | None) -> Runtime:
+    if engine is None:
+        from scipix.engines.registry import build_engine
+
+        engine = await asyncio.to_thread(build_engine, settings)
+    server = settings.server
+    keys = KeyRing(server.api_keys, require_auth=server.require_auth)
+    if server.require_auth and not len(keys):
+        raise ConfigError("server.require_auth is set but server.api_keys is empty")
+    data_dir = settings.data_dir
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    pool = WorkerPool(server.workers, server.queue_size)
+    history = HistoryStore(data_dir / HISTORY_DB) if server.history else None
+    store = JobStore(data_dir / JOBS_DB)
+    client = make_client()
+    ocr = OcrService(settings, engine, pool, client, history)
+    runner = JobRunner(store, concurrency=pool.workers * 2)
+    batch = BatchService(ocr, store, runner)
+    rt = Runtime(
+        keys=keys,
+        limiter=RateLimiter(server.rate_limit),
+        ocr=ocr,
+        batch=batch,
+        history=history,
+        started_at=time.time(),
+    )
+    app.state.runtime = rt
+    await runner.start()
+    log.info(
+        "engine %s ready; %d worker(s), queue %d; auth %s; data in %s",
+        engine.name,
+        pool.workers,
+        server.queue_size,
+        f"on ({len(keys)} key(s))" if keys.enabled else "off",
+        data_dir,
+    )
+    return rt
+
+
+async def _shutdown(rt: Runtime) -> None:
+    await rt.batch.runner.stop()
+    await asyncio.to_thread(rt.ocr.pool.shutdown, True)
+    await rt.ocr.client.aclose()
+    rt.batch.store.close()
+    if rt.history is not None:
+        rt.history.close()
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """OpenAPI with the hand-parsed request bodies' schemas in the components."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in DOC_MODELS:
+            body = model.model_json_schema(
+                by_alias=True, ref_template="#/components/schemas/{model}"
+            )
+            for name, sub in body.pop("$defs", {}).items():
+                components.setdefault(name, sub)
+            components[model.__name__] = body
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The Scipix HTTP server. The engine is built at startup when not given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = await _startup(app, settings, engine)
+        try:
+            yield
+        finally:
+            await _shutdown(rt)
+
+    app = FastAPI(
+        title="Scipix",
+        version=__version__,
+        description="Self-hosted math OCR with a Mathpix-compatible v3 API.",
+        lifespan=lifespan,
+    )
+    app.include_router(router)
+    if settings.metrics.enabled:
+        app.add_api_route(
+            settings.metrics.prometheus_endpoint,
+            prometheus_metrics,
+            methods=["GET"],
+            summary="Prometheus metrics",
+            response_class=Response,
+        )
+    app.add_exception_handler(ScipixError, _scipix_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["app_id", "app_key", "x-api-key", "content-type", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+        )
+    _install_openapi(app)
+    return app
+
+
+__all__ = ["create_app", "error_response"]
