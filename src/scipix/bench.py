@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -88,7 +89,8 @@ def rendered(name: str, formulas: list[str], dpi: int, key: str) -> list[np.ndar
         z = np.load(path)
         return [z[f"i{k}"] if f"i{k}" in z.files else None for k in range(len(formulas))]
     images = TexRenderer().render(formulas, dpi)
-    np.savez_compressed(path, **{f"i{k}": im for k, im in enumerate(images) if im is not None})
+    arrays: dict[str, Any] = {f"i{k}": im for k, im in enumerate(images) if im is not None}
+    np.savez_compressed(path, **arrays)
     return images
 
 

@@ -263,10 +263,9 @@ class _AsciiWriter:
             self.i += 1
             return "" if d == "." else _ASCII_NAMES.get(d, d)
         if tok.startswith("\\begin{"):
-            self.i += 0
             if self.i < len(self.t) and self.t[self.i] == "{":  # column spec
                 self.group()
-            body = []
+            rows: list[list[str]] = []
             row: list[str] = []
             cell: list[str] = []
             end = "\\end" + tok[len("\\begin") :]
@@ -277,7 +276,7 @@ class _AsciiWriter:
                     self.i += 1
                 elif self.t[self.i] == "\\\\":
                     row.append(" ".join(cell))
-                    body.append(row)
+                    rows.append(row)
                     row, cell = [], []
                     self.i += 1
                 else:
@@ -285,8 +284,8 @@ class _AsciiWriter:
             self.i += 1
             if cell or row:
                 row.append(" ".join(cell))
-                body.append(row)
-            return "[" + ",".join("[" + ",".join(r) + "]" for r in body) + "]"
+                rows.append(row)
+            return "[" + ",".join("[" + ",".join(r) + "]" for r in rows) + "]"
         if tok in _FUNCS:
             return tok[1:]
         if tok in _ASCII_NAMES:

@@ -19,7 +19,10 @@ class LocalEngine:
     def __init__(self, settings: Settings) -> None:
         cfg = settings.engines.local
         self.recognizer = Recognizer.from_name(
-            cfg.model, model_dir=cfg.model_dir, beam_width=cfg.beam_width, num_threads=cfg.num_threads
+            cfg.model,
+            model_dir=cfg.model_dir,
+            beam_width=cfg.beam_width,
+            num_threads=cfg.num_threads,
         )
 
     @property

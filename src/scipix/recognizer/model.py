@@ -109,7 +109,9 @@ class SequenceModel:
 
     def _greedy(self, cross: tuple[F32, F32], max_len: int) -> Decoded:
         past = (self._empty_cache, self._empty_cache)
-        tok, ids, probs = BOS, [], []
+        tok = BOS
+        ids: list[int] = []
+        probs: list[float] = []
         for pos in range(max_len):
             logp, past = self._step(tok, pos, past, cross)
             tok = int(logp.argmax())
@@ -121,7 +123,7 @@ class SequenceModel:
 
     def _beam(self, cross: tuple[F32, F32], max_len: int, width: int) -> Decoded:
         def norm(score: float, n: int) -> float:
-            return score / (n + 1) ** 0.6
+            return float(score / (n + 1) ** 0.6)
 
         empty = (self._empty_cache, self._empty_cache)
         beams: list[tuple[float, list[int], list[float], tuple[F32, F32]]] = [(0.0, [], [], empty)]

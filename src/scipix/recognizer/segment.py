@@ -61,7 +61,7 @@ def reference_scale(boxes: NDArray[np.int32]) -> float:
     w = (boxes[:, 2] - boxes[:, 0]).astype(np.float32)
     tall = h[(h >= 0.5 * w) & (h >= 2)]
     base = tall if tall.size else h
-    return float(max(np.median(base), 2.0))
+    return max(float(np.median(base)), 2.0)
 
 
 def box_features(
