@@ -12,8 +12,10 @@ from scipix.recognizer import Recognizer
 
 pytestmark = [
     pytest.mark.tex,
-    pytest.mark.skipif(shutil.which("latex") is None or shutil.which("dvipng") is None,
-                       reason="needs latex and dvipng"),
+    pytest.mark.skipif(
+        shutil.which("latex") is None or shutil.which("dvipng") is None,
+        reason="needs latex and dvipng",
+    ),
 ]
 
 

@@ -129,3 +129,10 @@ def test_strip_outer_braces() -> None:
     assert strip_outer_braces(tokenize_latex(r"{ { x + y } }")) == ["x", "+", "y"]
     kept = tokenize_latex(r"{ a } + { b }")
     assert strip_outer_braces(kept) == kept
+
+
+def test_normalize_functions() -> None:
+    from scipix.postprocess import normalize_functions
+
+    toks = tokenize_latex(r"\mathrm { s i n } ^ { 2 } x + \mathrm { a d j } A")
+    assert compact_latex(normalize_functions(toks)) == r"\sin^{2}x+\mathrm{adj}A"

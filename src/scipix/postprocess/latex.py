@@ -107,6 +107,63 @@ def repair_latex(tokens: list[str]) -> list[str]:
     return out
 
 
+FUNCTION_NAMES = frozenset(
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "sinh",
+        "cosh",
+        "tanh",
+        "coth",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "log",
+        "ln",
+        "lg",
+        "exp",
+        "lim",
+        "liminf",
+        "limsup",
+        "max",
+        "min",
+        "sup",
+        "inf",
+        "det",
+        "dim",
+        "ker",
+        "deg",
+        "gcd",
+        "arg",
+        "hom",
+        "Pr",
+    ]
+)
+
+
+def normalize_functions(tokens: list[str]) -> list[str]:
+    """``\\mathrm { s i n }`` -> ``\\sin`` for the operator names TeX knows."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i] == "\\mathrm" and i + 1 < len(tokens) and tokens[i + 1] == "{":
+            j = i + 2
+            while j < len(tokens) and len(tokens[j]) == 1 and tokens[j].isalpha():
+                j += 1
+            name = "".join(tokens[i + 2 : j])
+            if j < len(tokens) and tokens[j] == "}" and name in FUNCTION_NAMES:
+                out.append("\\" + name)
+                i = j + 1
+                continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
 def strip_outer_braces(tokens: list[str]) -> list[str]:
     """Drop braces that enclose the whole formula (``{ x + y }`` renders as ``x + y``)."""
     while len(tokens) >= 2 and tokens[0] == "{" and tokens[-1] == "}":

@@ -14,7 +14,13 @@ from scipix.engines.base import RecognizeOptions
 from scipix.errors import ConfigError
 from scipix.formats import to_markdown
 from scipix.io import DecodedImage, ImageSource, load_image
-from scipix.postprocess import check_latex, compact_latex, repair_latex, strip_outer_braces
+from scipix.postprocess import (
+    check_latex,
+    compact_latex,
+    normalize_functions,
+    repair_latex,
+    strip_outer_braces,
+)
 from scipix.preprocess import Preprocessor
 from scipix.recognizer.config import MODELS, ModelConfig
 from scipix.recognizer.model import Decoded, SequenceModel
@@ -134,7 +140,7 @@ class Recognizer:
         valid = check_latex(tokens).ok
         if not valid:
             tokens = repair_latex(tokens)
-        tokens = strip_outer_braces(tokens)
+        tokens = normalize_functions(strip_outer_braces(tokens))
         return Reading(tokens, dec, valid, comps, offset)
 
     def confidence(self, reading: Reading) -> float:
