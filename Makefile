@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.scipix-installed
 APT_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended dvipng
 
-.PHONY: run test check venv sysdeps clean
+.PHONY: run test check venv sysdeps browserdeps js clean
 
 # Create the virtual environment and install the package with its dev extras. Reinstalls only
 # when pyproject.toml changes (the stamp file records the last install).
@@ -33,11 +33,27 @@ sysdeps:
 		echo "sysdeps: latex/dvipng missing and not root: install $(APT_PACKAGES) (TeX tests are skipped)" >&2; \
 	fi
 
-test: sysdeps venv
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browserdeps:
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "browserdeps: /usr/bin/chromium found"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "browserdeps: /usr/bin/chromium missing and not root: install chromium (browser tests are skipped)" >&2; \
+	fi
+
+# The JS client (clients/js -> dist/) and the browser app (-> src/scipix/static/, committed).
+JS := clients/js
+js:
+	cd $(JS) && npm ci --no-audit --no-fund && npm run build && npm run build:app
+
+test: sysdeps browserdeps venv js
 	$(BIN)/python -m pytest -q
+	cd $(JS) && PYTHON=$(CURDIR)/$(BIN)/python npm test
 
 check: venv
 	scripts/check
 
 clean:
-	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache $(JS)/dist test-output

@@ -13,13 +13,15 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from scipix import __version__
 from scipix.config import Settings
@@ -42,6 +44,7 @@ from scipix.server.service import OcrService
 log = logging.getLogger("scipix.server")
 
 HISTORY_DB = "server.db"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 JOBS_DB = "jobs.db"
 
 
@@ -140,6 +143,10 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+async def _browser_app() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The Scipix HTTP server. The engine is built at startup when not given."""
 
@@ -166,6 +173,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             summary="Prometheus metrics",
             response_class=Response,
         )
+    if (STATIC_DIR / "index.html").is_file():  # the browser app (built from clients/js/app)
+        app.add_api_route("/", _browser_app, methods=["GET"], include_in_schema=False)
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(ScipixError, _scipix_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
