@@ -95,7 +95,8 @@ def _binarize(g: NDArray[np.uint8]) -> NDArray[np.bool_]:
         return np.zeros(g.shape, dtype=bool)
     t, _ = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # anti-aliased renders: Otsu on mostly-white images sits high; cap it near mid-grey
-    t = min(float(t), 200.0)
+    # bilevel images: Otsu puts the threshold on the ink level itself; keep that level as ink
+    t = min(max(float(t), float(g.min()) + 1.0), 200.0)
     return np.asarray(g < t, dtype=bool)
 
 

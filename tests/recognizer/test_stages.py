@@ -136,3 +136,12 @@ def test_normalize_functions() -> None:
 
     toks = tokenize_latex(r"\mathrm { s i n } ^ { 2 } x + \mathrm { a d j } A")
     assert compact_latex(normalize_functions(toks)) == r"\sin^{2}x+\mathrm{adj}A"
+
+
+def test_preprocess_bilevel_strokes_have_ink() -> None:
+    img = np.full((100, 100), 255, np.uint8)
+    img[50, 20:80] = 0
+    img[20:80, 50] = 0
+    p = Preprocessor()(img)
+    assert not p.is_blank
+    assert int(p.ink.sum()) == 119
