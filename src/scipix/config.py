@@ -74,6 +74,20 @@ class ApiConfig(Section):
     key: SecretStr = SecretStr("")
     timeout_secs: float = Field(default=30.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
+    breaker_failures: int = Field(default=5, ge=1)  # consecutive failed calls that open it
+    breaker_cooldown_secs: float = Field(default=30.0, gt=0)  # open this long, then one probe
+
+
+class RemoteConfig(Section):
+    """A named remote Mathpix-compatible API (``[engines.remotes.NAME]``)."""
+
+    url: str = Field(min_length=1)  # base URL including /v3, e.g. http://node-b:8080/v3
+    app_id: str = ""
+    app_key: SecretStr = SecretStr("")
+    timeout_secs: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_cooldown_secs: float = Field(default=30.0, gt=0)
 
 
 # --- engines ---------------------------------------------------------------------------------
@@ -93,6 +107,19 @@ class EnginesConfig(Section):
 
     default: str = "local"
     local: LocalEngineConfig = Field(default_factory=LocalEngineConfig)
+    # Named remotes, each usable as an engine name; "remote" is the [api] section.
+    remotes: dict[str, RemoteConfig] = Field(default_factory=dict)
+    # The "fallback" engine: local first, and the remote named here when local's
+    # confidence is below fallback_threshold (the better-confidence answer is kept).
+    fallback_remote: str = "remote"
+    fallback_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _remote_names(self) -> EnginesConfig:
+        reserved = {"local", "remote", "fallback", "mathpix"} & set(self.remotes)
+        if reserved:
+            raise ValueError(f"remote names {sorted(reserved)} are reserved engine names")
+        return self
 
 
 # --- cache (design 7.2 [cache], [cache.hnsw], [cache.quantization]) -------------------------
@@ -383,6 +410,7 @@ __all__ = [
     "PreprocessingConfig",
     "QuantizationConfig",
     "RateLimitConfig",
+    "RemoteConfig",
     "Section",
     "ServerConfig",
     "Settings",

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scipix.cli.serve",
     "scipix.cli.cache_cmd",
     "scipix.cli.bench_cmd",
+    "scipix.cli.engines_cmd",
 )
 
 

@@ -23,6 +23,7 @@ EngineFactory = Callable[["Settings"], "Engine"]
 _BUILTIN: dict[str, tuple[str, str]] = {
     "local": ("scipix.engines.local", "LocalEngine"),
     "remote": ("scipix.engines.remote", "RemoteEngine"),
+    "fallback": ("scipix.engines.policy", "build_fallback"),
 }
 ALIASES: dict[str, str] = {"mathpix": "remote"}
 
@@ -56,6 +57,8 @@ def _load_builtin(name: str) -> EngineFactory:
 def build_engine(settings: Settings, name: str | None = None) -> Engine:
     """Build the engine ``name`` (default: ``settings.engines.default``).
 
+    Names are built-ins (``local``, ``remote`` = the ``[api]`` section, ``fallback``),
+    registered factories, then the named remotes of ``[engines.remotes]``.
     Raises :class:`ConfigError` for an unknown or unavailable engine. Errors raised while the
     engine loads its models (``ModelError`` and others) pass through.
     """
@@ -65,10 +68,13 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
         factory = _REGISTERED[chosen]
     elif chosen in _BUILTIN:
         factory = _load_builtin(chosen)
+    elif chosen in settings.engines.remotes:
+        from scipix.engines.remote import RemoteEngine
+
+        return RemoteEngine(settings, chosen)
     else:
-        raise ConfigError(
-            f"unknown engine '{chosen}': expected one of " + ", ".join(engine_names())
-        )
+        known = sorted({*engine_names(), *settings.engines.remotes})
+        raise ConfigError(f"unknown engine '{chosen}': expected one of " + ", ".join(known))
     return factory(settings)
 
 
