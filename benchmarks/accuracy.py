@@ -1,6 +1,6 @@
 """Recognizer accuracy benchmark; see ``scipix.bench`` (also ``scipix bench``).
 
-    python benchmarks/accuracy.py [--n 1000] [--dpis 100,150,300] [--write-docs]
+python benchmarks/accuracy.py [--n 1000] [--dpis 100,150,300] [--write-docs]
 """
 
 from __future__ import annotations
