@@ -287,3 +287,18 @@ def test_ocr_bad_format_is_usage_error(tmp_path: Path) -> None:
     image = png_file(tmp_path / "f.png")
     result = runner.invoke(app, ["ocr", "--format", "docx", str(image)])
     assert result.exit_code == 2
+
+
+def test_ocr_reads_the_example_and_caches_it() -> None:
+    example = str(REPO / "examples" / "quadratic.png")
+    first = run_cli("ocr", example, "--json")
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert data["latex_styled"] == r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}"
+    assert data["cached"] is False
+    second = json.loads(run_cli("ocr", example, "--json").stdout)
+    assert second["cached"] is True and second["latex_styled"] == data["latex_styled"]
+    mathml = run_cli("ocr", example, "--format", "mathml")
+    assert mathml.stdout.startswith("<math") and "<mfrac>" in mathml.stdout
+    stats = run_cli("cache", "stats")
+    assert "entries: 1" in stats.stdout

@@ -69,6 +69,19 @@ def result_json(path: Path, result: OcrResult) -> dict[str, Any]:
     return {"file": str(path), **data}
 
 
+def _build(settings: Settings, engine_name: str | None) -> Engine:
+    """The engine asked for, behind the similarity cache when ``cache.enabled``."""
+    from scipix.engines.registry import build_engine
+
+    engine = build_engine(settings, engine_name)
+    if not settings.cache.enabled:
+        return engine
+    from scipix.cache import SimilarityCache
+    from scipix.engines.cached import CachedEngine
+
+    return CachedEngine(engine, SimilarityCache.open(settings.cache))
+
+
 def _recognize_all(
     files: list[Path], settings: Settings, engine_name: str | None
 ) -> list[tuple[Path, OcrResult | ScipixError]]:
@@ -94,10 +107,8 @@ def _recognize_all(
             results.append((path, item))
             continue
         if engine is None:
-            from scipix.engines.registry import build_engine
-
             with cli_errors():
-                engine = build_engine(settings, engine_name)
+                engine = _build(settings, engine_name)
         try:
             results.append((path, engine.recognize(item, options)))
         except ScipixError as exc:
