@@ -99,7 +99,12 @@ def data_url(png: bytes) -> str:
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"data_dir": str(data_dir), "server.workers": 2}
+    # the cache is off unless a test turns it on: route tests count engine calls
+    values: dict[str, Any] = {
+        "data_dir": str(data_dir),
+        "server.workers": 2,
+        "cache.enabled": False,
+    }
     values.update(overrides)
     return load_settings(None, values)
 

@@ -5,6 +5,7 @@ import type {
   BatchRequest,
   BatchResultsResponse,
   BatchSubmitResponse,
+  CacheClearResponse,
   CacheSearchResponse,
   CacheStats,
   HealthResponse,
@@ -255,14 +256,23 @@ export class ScipixClient {
     }
   }
 
-  /** `GET /cache/stats`. */
+  /**
+   * `GET /cache/stats` (Scipix extension): entries, sizes, hits and misses of the similarity cache.
+   * Needs an admin key when the server has keys; a server without the cache answers
+   * `cache_disabled` (HTTP 404).
+   */
   cacheStats(req?: RequestOptions): Promise<CacheStats> {
     return this.request<CacheStats>("GET", "/cache/stats", null, undefined, req);
   }
 
-  /** `POST /cache/search`: cached formulas whose LaTeX is most like `latex`. */
+  /** `POST /cache/search` (Scipix extension): cached formulas whose LaTeX is most like `latex` (k: 1..100). */
   cacheSearch(latex: string, k = 10, req?: RequestOptions): Promise<CacheSearchResponse> {
     return this.request<CacheSearchResponse>("POST", "/cache/search", JSON.stringify({ latex, k }), "application/json", req);
+  }
+
+  /** `POST /cache/clear` (Scipix extension): forget every cached entry; answers how many went. */
+  cacheClear(req?: RequestOptions): Promise<CacheClearResponse> {
+    return this.request<CacheClearResponse>("POST", "/cache/clear", null, undefined, req);
   }
 
   /** `GET /health`. */

@@ -49,6 +49,10 @@ export interface CommonOptions {
   auto_rotate_confidence_threshold?: number;
   include_detected_alphabets?: boolean;
   improve_mathpix?: boolean;
+  /** Scipix extension: the engine for this request (e.g. "local", "remote"); default: the server's. */
+  engine?: string;
+  /** Scipix extension: `false` skips the similarity cache (no lookup, no store). */
+  use_cache?: boolean;
 }
 
 /** `POST /v3/text` options. */
@@ -191,28 +195,50 @@ export interface HealthResponse {
   auth: boolean;
 }
 
-/** `GET /cache/stats` (fields as the server reports them). */
+/** `GET /cache/stats` (Scipix extension; admin keys only when the server has keys). */
 export interface CacheStats {
-  entries?: number;
-  memory_mb?: number;
-  disk_mb?: number;
-  size_limit_mb?: number;
-  hits?: number;
-  misses?: number;
-  hit_rate?: number;
+  entries: number;
+  memory_mb: number;
+  disk_mb: number;
+  size_limit_mb: number;
+  hits: number;
+  misses: number;
+  hit_rate: number;
+  exact_hits?: number;
+  vector_hits?: number;
+  rejected?: number;
+  evictions?: number;
+  backend?: string;
+  dtype?: string;
+  encrypted?: boolean;
   [field: string]: unknown;
 }
 
+/** One answer of `POST /cache/search`. */
 export interface CacheSearchHit {
-  entry_id?: number;
+  entry_id: number;
   latex: string;
+  /** LaTeX similarity to the query, 0..1. */
+  score: number;
+  /** The same as `score`. */
   similarity: number;
-  confidence?: number;
-  hits?: number;
+  /** The engine's confidence when the entry was stored. */
+  confidence: number;
+  /** How often the entry answered a request. */
+  hits: number;
+  /** When the entry was stored (Unix seconds). */
+  created: number;
   [field: string]: unknown;
 }
 
 export interface CacheSearchResponse {
   results: CacheSearchHit[];
+  [field: string]: unknown;
+}
+
+/** `POST /cache/clear`. */
+export interface CacheClearResponse {
+  /** Entries removed. */
+  cleared: number;
   [field: string]: unknown;
 }

@@ -21,14 +21,6 @@ function assertTextResponse(res) {
   assert.equal(typeof res.text, "string");
 }
 
-/** A 404 from a route the server does not have yet: the typed error, then a skip note. */
-function missingRoute(t, err, route) {
-  assert.ok(err instanceof ScipixApiError, `expected ScipixApiError, got ${err}`);
-  assert.equal(err.status, 404);
-  assert.equal(err.id, "http_not_found");
-  t.skip(`server has no ${route} route (404 answered as a typed ScipixApiError)`);
-}
-
 describe("open server", () => {
   let server;
   let client;
@@ -103,23 +95,48 @@ describe("open server", () => {
     assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]));
   });
 
-  test("cacheStats", async (t) => {
-    try {
-      const stats = await client.cacheStats();
-      assert.equal(typeof stats, "object");
-      assert.ok("entries" in stats || "total_entries" in stats, JSON.stringify(stats));
-    } catch (err) {
-      missingRoute(t, err, "GET /cache/stats");
-    }
+  test("a repeated image is answered from the cache", async () => {
+    const first = await client.ocrImage(img.bytes, { formats: ["latex_styled"] });
+    assert.equal(first.latex_styled, QUADRATIC);
+    const again = await client.ocrImage(img.bytes, { formats: ["latex_styled"] });
+    assert.equal(again.cached, true);
+    assert.equal(again.latex_styled, QUADRATIC);
+    const fresh = await client.ocrImage(img.bytes, { formats: ["latex_styled"], use_cache: false });
+    assert.equal(fresh.cached, false);
   });
 
-  test("cacheSearch", async (t) => {
-    try {
-      const res = await client.cacheSearch(QUADRATIC, 3);
-      assert.ok(Array.isArray(res.results), JSON.stringify(res));
-    } catch (err) {
-      missingRoute(t, err, "POST /cache/search");
-    }
+  test("engine option: local works, an unknown one is a typed error", async () => {
+    const res = await client.ocrImage(img.dataUrl, { formats: ["latex_styled"], engine: "local" });
+    assert.equal(res.latex_styled, QUADRATIC);
+    await assert.rejects(client.ocrImage(img.dataUrl, { engine: "nope" }), (err) => {
+      assert.ok(err instanceof ScipixApiError);
+      assert.equal(err.id, "opts_unknown_engine");
+      assert.equal(err.status, 200);
+      return true;
+    });
+  });
+
+  test("cacheStats", async () => {
+    const stats = await client.cacheStats();
+    assert.ok(stats.entries >= 1, JSON.stringify(stats));
+    assert.ok(stats.hits >= 1, JSON.stringify(stats));
+    assert.equal(typeof stats.hit_rate, "number");
+  });
+
+  test("cacheSearch", async () => {
+    const res = await client.cacheSearch(QUADRATIC, 3);
+    assert.ok(Array.isArray(res.results), JSON.stringify(res));
+    assert.equal(res.results[0].latex, QUADRATIC);
+    assert.ok(res.results[0].score > 0.9);
+    assert.equal(typeof res.results[0].confidence, "number");
+  });
+
+  test("cacheClear empties the cache", async () => {
+    const before = await client.cacheStats();
+    const res = await client.cacheClear();
+    assert.equal(res.cleared, before.entries);
+    assert.equal((await client.cacheStats()).entries, 0);
+    assert.deepEqual((await client.cacheSearch(QUADRATIC)).results, []);
   });
 });
 
@@ -127,7 +144,10 @@ describe("server with an API key", () => {
   let server;
   before(async () => {
     server = await startServer({
-      SCIPIX_SERVER__API_KEYS: JSON.stringify([{ app_id: "tester", key: "s3cret-key" }]),
+      SCIPIX_SERVER__API_KEYS: JSON.stringify([
+        { app_id: "tester", key: "s3cret-key" },
+        { app_id: "boss", key: "b0ss-key", admin: true },
+      ]),
     });
   });
   after(async () => server?.stop());
@@ -151,6 +171,19 @@ describe("server with an API key", () => {
     const right = new ScipixClient({ baseUrl: server.baseUrl, appId: "tester", appKey: "s3cret-key" });
     const res = await right.ocrImage(img.dataUrl, { formats: ["latex_styled"] });
     assert.equal(res.latex_styled, QUADRATIC);
+  });
+
+  test("cache routes: admin keys only", async () => {
+    const user = new ScipixClient({ baseUrl: server.baseUrl, appId: "tester", appKey: "s3cret-key" });
+    await assert.rejects(user.cacheClear(), (err) => {
+      assert.ok(err instanceof ScipixAuthError);
+      assert.equal(err.id, "http_unauthorized");
+      return true;
+    });
+    await assert.rejects(user.cacheStats(), ScipixAuthError);
+    const admin = new ScipixClient({ baseUrl: server.baseUrl, appId: "boss", appKey: "b0ss-key" });
+    assert.equal(typeof (await admin.cacheStats()).entries, "number");
+    assert.equal(typeof (await admin.cacheClear()).cleared, "number");
   });
 });
 

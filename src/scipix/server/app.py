@@ -1,9 +1,11 @@
 """The FastAPI application: ``create_app(settings, engine=None)``.
 
-At startup the engine is built once (``build_engine``) unless one is given, the worker pool,
+At startup the similarity cache is opened (when ``cache.enabled``) and the default engine is
+built once (``build_engine``) unless one is given; it and every engine a request names later
+(an :class:`EngineSet`) sit behind the cache (:class:`CachedEngine`). Then the worker pool,
 the SQLite stores (history and jobs, under the data dir) and the job runner are created, and
 unfinished batch jobs resume. At shutdown running jobs stop (their unfinished items stay stored)
-and the pool drains.
+and the pool drains, then the cache is saved and closed.
 """
 
 from __future__ import annotations
@@ -24,14 +26,18 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from scipix import __version__
+from scipix.cache import SimilarityCache
 from scipix.config import Settings
 from scipix.engines.base import Engine
+from scipix.engines.cached import CachedEngine
+from scipix.engines.engine_set import EngineSet
 from scipix.errors import ConfigError, ScipixError
 from scipix.jobs.runner import JobRunner
 from scipix.jobs.store import JobStore
 from scipix.server import metrics
 from scipix.server.auth import KeyRing
 from scipix.server.batch import BatchService
+from scipix.server.cache_routes import cache_router
 from scipix.server.errors import ApiError, error_body, http_status_for, retry_after_of
 from scipix.server.fetch import make_client
 from scipix.server.history import HistoryStore
@@ -72,11 +78,35 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(err, request)
 
 
+def _engine_set(settings: Settings, engine: Engine, cache: SimilarityCache | None) -> EngineSet:
+    """Every engine, the default ``engine`` included, behind ``cache`` (when there is one)."""
+
+    def wrap(inner: Engine) -> Engine:
+        return CachedEngine(inner, cache) if cache is not None else inner
+
+    return EngineSet(settings, default=wrap(engine), wrap=wrap)
+
+
 async def _startup(app: FastAPI, settings: Settings, engine: Engine | None) -> Runtime:
+    cache: SimilarityCache | None = None
+    if settings.cache.enabled:
+        cache = await asyncio.to_thread(SimilarityCache.open, settings.cache)
+    try:
+        return await _start(app, settings, engine, cache)
+    except BaseException:
+        if cache is not None:
+            await asyncio.to_thread(cache.close)
+        raise
+
+
+async def _start(
+    app: FastAPI, settings: Settings, engine: Engine | None, cache: SimilarityCache | None
+) -> Runtime:
     if engine is None:
         from scipix.engines.registry import build_engine
 
         engine = await asyncio.to_thread(build_engine, settings)
+    engines = _engine_set(settings, engine, cache)
     server = settings.server
     keys = KeyRing(server.api_keys, require_auth=server.require_auth)
     if server.require_auth and not len(keys):
@@ -87,7 +117,7 @@ async def _startup(app: FastAPI, settings: Settings, engine: Engine | None) -> R
     history = HistoryStore(data_dir / HISTORY_DB) if server.history else None
     store = JobStore(data_dir / JOBS_DB)
     client = make_client()
-    ocr = OcrService(settings, engine, pool, client, history)
+    ocr = OcrService(settings, engines, pool, client, history, cache_enabled=cache is not None)
     runner = JobRunner(store, concurrency=pool.workers * 2)
     batch = BatchService(ocr, store, runner)
     rt = Runtime(
@@ -97,12 +127,14 @@ async def _startup(app: FastAPI, settings: Settings, engine: Engine | None) -> R
         batch=batch,
         history=history,
         started_at=time.time(),
+        cache=cache,
     )
     app.state.runtime = rt
     await runner.start()
     log.info(
-        "engine %s ready; %d worker(s), queue %d; auth %s; data in %s",
+        "engine %s ready; cache %s; %d worker(s), queue %d; auth %s; data in %s",
         engine.name,
+        "on" if cache is not None else "off",
         pool.workers,
         server.queue_size,
         f"on ({len(keys)} key(s))" if keys.enabled else "off",
@@ -118,6 +150,8 @@ async def _shutdown(rt: Runtime) -> None:
     rt.batch.store.close()
     if rt.history is not None:
         rt.history.close()
+    if rt.cache is not None:
+        await asyncio.to_thread(rt.cache.close)
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -165,6 +199,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.include_router(cache_router)
     if settings.metrics.enabled:
         app.add_api_route(
             settings.metrics.prometheus_endpoint,

@@ -19,11 +19,15 @@ ANONYMOUS = "anonymous"
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the app_id of a valid key, or ``anonymous`` when auth is off."""
+    """Who is calling: the app_id of a valid key, or ``anonymous`` when auth is off.
+
+    ``engines`` lists the engines the key may use (empty: every engine).
+    """
 
     app_id: str
     authenticated: bool
     admin: bool = False
+    engines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class _Entry:
     app_id: str
     digest: bytes
     admin: bool
+    engines: tuple[str, ...]
 
 
 def key_digest(key: str) -> bytes:
@@ -48,7 +53,7 @@ class KeyRing:
             else:
                 assert cfg.key_sha256 is not None
                 digest = bytes.fromhex(cfg.key_sha256)
-            entries.append(_Entry(cfg.app_id, digest, cfg.admin))
+            entries.append(_Entry(cfg.app_id, digest, cfg.admin, tuple(cfg.engines)))
         self._entries = tuple(entries)
         self.enabled = bool(self._entries) or require_auth
 
@@ -73,7 +78,7 @@ class KeyRing:
             app_id and not hmac.compare_digest(app_id.encode(), match.app_id.encode())
         ):
             raise ApiError("http_unauthorized", "invalid credentials")
-        return Principal(match.app_id, authenticated=True, admin=match.admin)
+        return Principal(match.app_id, authenticated=True, admin=match.admin, engines=match.engines)
 
 
 __all__ = ["ANONYMOUS", "KeyRing", "Principal", "key_digest"]

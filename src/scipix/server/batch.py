@@ -85,7 +85,9 @@ class BatchService:
             else:
                 url, own = entry, {}
             options = {**shared, **own}
-            validate(model, options)  # refuse bad options now, not in the results
+            checked = validate(model, options)  # refuse bad options now, not in the results
+            self.ocr.check_engine(checked.engine, principal)
+            await self.ocr.engine_named(checked.engine)  # unknown engines too
             items.append(ItemSpec(key, BatchItemInput(url=url, options=options).model_dump()))
         job = await asyncio.to_thread(
             self.store.create,
@@ -120,18 +122,21 @@ class BatchService:
         spec = BatchItemInput.model_validate(item.input)
         behavior = BatchJobRequest.model_validate(job.request).ocr_behavior
         request_id = new_request_id()
-        info = self.ocr.call_info(request_id)
-        engine = self.ocr.engine
+        opts: TextOptions | LatexOptions | None = None
         try:
             if behavior == "text":
-                text_opts = TextOptions.model_validate({**spec.options, "src": spec.url})
+                text_opts = opts = TextOptions.model_validate({**spec.options, "src": spec.url})
+                engine = await self.ocr.engine_named(text_opts.engine)
+                info = self.ocr.call_info(request_id, engine)
                 payload = await self.ocr.payload(text_opts, None)
                 response, result = await self.ocr.pool.run_background(
                     process_text, engine, payload, text_opts, info
                 )
                 answer = response.model_dump(mode="json", exclude_none=True)
             else:
-                latex_opts = LatexOptions.model_validate({**spec.options, "src": spec.url})
+                latex_opts = opts = LatexOptions.model_validate({**spec.options, "src": spec.url})
+                engine = await self.ocr.engine_named(latex_opts.engine)
+                info = self.ocr.call_info(request_id, engine)
                 payload = await self.ocr.payload(latex_opts, None)
                 latex_resp, result = await self.ocr.pool.run_background(
                     process_latex, engine, payload, latex_opts, info
@@ -141,7 +146,8 @@ class BatchService:
             metrics.ERRORS.labels(kind=exc.error_id).inc()
             return ItemOutcome(error=error_body(exc, request_id).model_dump(mode="json"))
         metrics.OCR_REQUESTS.labels(endpoint="/v3/batch").inc()
-        metrics.observe_result(result.confidence, result.cached, self.ocr.cache_enabled)
+        assert opts is not None
+        metrics.observe_result(result.confidence, result.cached, self.ocr.counts_cache(opts))
         return ItemOutcome(result=answer)
 
     def error_json(self, exc: BaseException) -> JsonValue:

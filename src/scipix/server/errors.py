@@ -2,7 +2,8 @@
 
 Mathpix answers request problems with HTTP 200 and a body holding ``error`` and
 ``error_info {id, message}``; only ``http_unauthorized`` (401) and ``http_max_requests`` (429)
-change the status. Scipix adds 413 for ``sys_request_too_large`` and 503 for ``sys_busy``.
+change the status. Scipix adds 413 for ``sys_request_too_large``, 503 for ``sys_busy`` and 404
+for ``cache_disabled`` (the ``/cache/*`` routes of a server running without the cache).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _STATUS: dict[str, int] = {
     "http_max_requests": 429,
     "sys_request_too_large": 413,
     "sys_busy": 503,
+    "cache_disabled": 404,
 }
 
 

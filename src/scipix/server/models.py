@@ -83,6 +83,17 @@ class CommonOptions(Strict):
     auto_rotate_confidence_threshold: float | None = Field(None, ge=0.0, le=1.0)
     include_detected_alphabets: bool | None = None
     improve_mathpix: bool | None = None
+    # Scipix extensions (not Mathpix options)
+    engine: str | None = Field(
+        None,
+        min_length=1,
+        description="Scipix extension: the engine for this request (default: engines.default); "
+        "an unknown engine, or one the key may not use, is an opts_unknown_engine error",
+    )
+    use_cache: bool = Field(
+        True,
+        description="Scipix extension: false skips the similarity cache (no lookup, no store)",
+    )
 
 
 class TextOptions(CommonOptions):
@@ -197,6 +208,7 @@ class TextResponse(BaseModel):
     html: str | None = None
     data: list[DataItem] | None = None
     line_data: list[LineData] | None = None
+    cached: bool | None = None  # Scipix extension: answered from the similarity cache
 
 
 class Position(BaseModel):
@@ -226,6 +238,7 @@ class LatexResponse(BaseModel):
     latex_list: list[str] | None = None
     mathml: str | None = None
     asciimath: str | None = None
+    cached: bool | None = None  # Scipix extension: answered from the similarity cache
 
 
 class BatchSubmitResponse(BaseModel):
@@ -249,6 +262,31 @@ class OcrResultEntry(BaseModel):
 
 class OcrResultsResponse(BaseModel):
     ocr_results: list[OcrResultEntry]
+
+
+class CacheSearchRequest(Strict):
+    """``POST /cache/search`` (Scipix extension)."""
+
+    latex: str = Field(min_length=1)
+    k: int = Field(10, ge=1, le=100)
+
+
+class CacheSearchResult(BaseModel):
+    entry_id: int
+    latex: str
+    score: float  # LaTeX similarity, 0..1
+    similarity: float  # the same as score (name used by the JS client)
+    confidence: float
+    hits: int
+    created: float
+
+
+class CacheSearchResponse(BaseModel):
+    results: list[CacheSearchResult]
+
+
+class CacheClearResponse(BaseModel):
+    cleared: int  # entries removed
 
 
 class HealthResponse(BaseModel):
@@ -298,6 +336,10 @@ __all__ = [
     "BatchResultsResponse",
     "BatchSubmitResponse",
     "BatchUrl",
+    "CacheClearResponse",
+    "CacheSearchRequest",
+    "CacheSearchResponse",
+    "CacheSearchResult",
     "Callback",
     "CommonOptions",
     "DataItem",

@@ -211,6 +211,7 @@ def text_response(
         auto_rotate_degrees=rotate_deg,
         confidence=result.confidence,
         confidence_rate=result.confidence_rate,
+        cached=result.cached,
     )
     formats = set(opts.formats)
     data_opts = opts.data_options or DataOptions()
@@ -250,6 +251,7 @@ def latex_response(rec: Recognized, opts: LatexOptions, info: CallInfo) -> Latex
         position=Position(top_left_x=x, top_left_y=y, width=w, height=h),
         auto_rotate_confidence=rotate_conf,
         auto_rotate_degrees=rotate_deg,
+        cached=result.cached,
     )
     latex = result.latex
     formats = set(opts.formats)
@@ -279,8 +281,8 @@ def _recognize_options(opts: TextOptions | LatexOptions) -> RecognizeOptions:
     # The engine (and the cache behind it) always answers with the default delimiters; the
     # requested ones are put in by redelimit(), so cached answers fit every request.
     if isinstance(opts, TextOptions):
-        return RecognizeOptions(rm_spaces=opts.rm_spaces)
-    return RecognizeOptions()
+        return RecognizeOptions(use_cache=opts.use_cache, rm_spaces=opts.rm_spaces)
+    return RecognizeOptions(use_cache=opts.use_cache)
 
 
 def process_text(

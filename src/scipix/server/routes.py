@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 from scipix import __version__
+from scipix.cache import SimilarityCache
 from scipix.server import metrics
 from scipix.server.auth import KeyRing, Principal
 from scipix.server.batch import BatchService
@@ -49,6 +50,7 @@ class Runtime:
     batch: BatchService
     history: HistoryStore | None
     started_at: float
+    cache: SimilarityCache | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from scipix import __version__
 from scipix.config import Settings
 from scipix.engines.base import Engine
-from scipix.errors import ScipixError
+from scipix.engines.engine_set import EngineSet, check_allowed
+from scipix.errors import OptionsError, ScipixError
 from scipix.server import metrics
 from scipix.server.auth import Principal
 from scipix.server.errors import ApiError
@@ -55,33 +56,69 @@ def url_policy(settings: Settings) -> UrlPolicy:
 
 
 class OcrService:
-    """Runs image, legacy and strokes requests through the worker pool."""
+    """Runs image, legacy and strokes requests through the worker pool.
+
+    ``engines`` holds every engine (each behind the cache when it is on); ``engine`` is the
+    default one. A request's ``engine`` option picks another, if the caller's key may use it.
+    """
 
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        engines: EngineSet,
         pool: WorkerPool,
         client: httpx.AsyncClient,
         history: HistoryStore | None,
+        *,
+        cache_enabled: bool | None = None,
     ) -> None:
         self.settings = settings
-        self.engine = engine
+        self.engines = engines
+        self.engine = engines.get()
         self.pool = pool
         self.client = client
         self.history = history
         self.policy = url_policy(settings)
-        self.version = f"scipix-{__version__}:{engine.name}"
-        self.cache_enabled = settings.cache.enabled
+        self.version = self.version_of(self.engine)
+        self.cache_enabled = settings.cache.enabled if cache_enabled is None else cache_enabled
 
-    def call_info(self, request_id: str) -> CallInfo:
+    @staticmethod
+    def version_of(engine: Engine) -> str:
+        return f"scipix-{__version__}:{engine.name}"
+
+    def call_info(self, request_id: str, engine: Engine | None = None) -> CallInfo:
         pre = self.settings.preprocessing
         return CallInfo(
             request_id=request_id,
-            version=self.version,
+            version=self.version if engine is None else self.version_of(engine),
             max_bytes=pre.max_image_bytes,
             max_pixels=pre.max_image_pixels,
         )
+
+    def check_engine(self, name: str | None, principal: Principal) -> None:
+        """Refuse (``opts_unknown_engine``) an engine the caller's key may not use."""
+        try:
+            check_allowed(name, principal.engines, self.settings.engines.default)
+        except OptionsError as exc:
+            raise ApiError("opts_unknown_engine", exc.message) from None
+
+    async def engine_named(self, name: str | None) -> Engine:
+        """The engine ``name`` (None: the default), built on first use off the event loop."""
+        if name is None:
+            return self.engine
+        try:
+            return await asyncio.to_thread(self.engines.get, name)
+        except OptionsError as exc:
+            raise ApiError("opts_unknown_engine", exc.message) from None
+
+    async def engine_for(self, options: CommonOptions, principal: Principal) -> Engine:
+        """The engine a request asked for, checked against the caller's key."""
+        self.check_engine(options.engine, principal)
+        return await self.engine_named(options.engine)
+
+    def counts_cache(self, options: CommonOptions) -> bool:
+        """Whether a request's answer counts as a cache hit or miss in the metrics."""
+        return self.cache_enabled and options.use_cache
 
     async def payload(self, options: CommonOptions, upload: bytes | None) -> bytes | str:
         """The image: the upload, a data URL (decoded later on a worker) or downloaded bytes."""
@@ -119,15 +156,16 @@ class OcrService:
         endpoint: str,
         principal: Principal,
         options: CommonOptions,
-        work: Callable[[CallInfo], tuple[R, OcrResult]],
+        work: Callable[[Engine, CallInfo], tuple[R, OcrResult]],
         *,
         request_id: str,
         handwritten: bool = False,
     ) -> R:
         start = time.perf_counter()
-        info = self.call_info(request_id)
-        response, result = await self.pool.run(work, info)
-        metrics.observe_result(result.confidence, result.cached, self.cache_enabled)
+        engine = await self.engine_for(options, principal)
+        info = self.call_info(request_id, engine)
+        response, result = await self.pool.run(work, engine, info)
+        metrics.observe_result(result.confidence, result.cached, self.counts_cache(options))
         await self.record(
             principal, endpoint, options, response, time.perf_counter() - start, handwritten
         )
@@ -142,7 +180,7 @@ class OcrService:
                 "/v3/text",
                 principal,
                 options,
-                lambda info: process_text(self.engine, payload, options, info),
+                lambda engine, info: process_text(engine, payload, options, info),
                 request_id=request_id,
             )
 
@@ -155,7 +193,7 @@ class OcrService:
                 "/v3/latex",
                 principal,
                 options,
-                lambda info: process_latex(self.engine, payload, options, info),
+                lambda engine, info: process_latex(engine, payload, options, info),
                 request_id=request_id,
             )
 
@@ -170,7 +208,7 @@ class OcrService:
                 "/v3/strokes",
                 principal,
                 options,
-                lambda info: process_strokes(self.engine, data, options, info),
+                lambda engine, info: process_strokes(engine, data, options, info),
                 request_id=request_id,
                 handwritten=True,
             )
