@@ -77,11 +77,14 @@ class DecoderStep(nn.Module):
             x = x + a.o(att.transpose(0, 1).reshape(1, d))
             c = layer.cross
             q2 = c.q(layer.ln2(x)).view(1, h, dh).transpose(0, 1)
-            att2 = torch.softmax(q2 @ cross_k[i].transpose(1, 2) / dh**0.5, -1) @ cross_v[i]
+            weights = torch.softmax(q2 @ cross_k[i].transpose(1, 2) / dh**0.5, -1)
+            att2 = weights @ cross_v[i]
             x = x + c.o(att2.transpose(0, 1).reshape(1, d))
             x = x + layer.ff(layer.ln3(x))
         logits = m.out(m.dec_ln(x))[0]
-        return F.log_softmax(logits, -1), torch.stack(new_k), torch.stack(new_v)
+        # where the last layer looked: which component the token was read from
+        align = weights.mean(0)[0]
+        return F.log_softmax(logits, -1), torch.stack(new_k), torch.stack(new_v), align
 
 
 def sha256(path: Path) -> str:
@@ -127,7 +130,7 @@ def export(state: Path, out: Path, name: str, keep_fp32: bool = False) -> dict[s
             ),
             tmp_dec,
             input_names=["tok", "pos", "past_k", "past_v", "cross_k", "cross_v"],
-            output_names=["logp", "new_k", "new_v"],
+            output_names=["logp", "new_k", "new_v", "align"],
             dynamic_axes={
                 "past_k": {2: "t"},
                 "past_v": {2: "t"},
@@ -135,6 +138,7 @@ def export(state: Path, out: Path, name: str, keep_fp32: bool = False) -> dict[s
                 "cross_v": {2: "n"},
                 "new_k": {2: "t1"},
                 "new_v": {2: "t1"},
+                "align": {0: "n"},
             },
             opset_version=17,
             dynamo=False,

@@ -56,6 +56,12 @@ def test_example_image_reads_the_quadratic_formula(recognizer: Recognizer) -> No
     result = recognizer.recognize(root / "examples" / "quadratic.png")
     assert result.latex_styled == r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}"
     assert result.confidence > 0.5
+    # per-symbol boxes, labelled with the tokens the decoder read from them, left to right
+    labels = [b.label for b in result.boxes if b.label]
+    assert labels[:4] == ["x", "=", r"\frac", "-"]
+    assert {r"\sqrt", r"\pm", "4", "c"} <= set(labels)
+    frac = next(b for b in result.boxes if b.label == r"\frac")
+    assert frac.width > 0.6 * result.image_width  # the fraction bar spans the formula
 
 
 def test_blank_image_gives_empty_result(recognizer: Recognizer) -> None:

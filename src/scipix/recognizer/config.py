@@ -43,7 +43,7 @@ MODELS: dict[str, ModelConfig] = {
         vocab="symbolseq-v1-vocab.json",
         sha256=(
             "086ea9a18f8c8729740533a2d27e0fa7fde12ae49a14667f9a4a1bbd79bac67f",
-            "1202980d47d3608bd27f9737a4b97a9d01eaab281d50840b58d45e012e590d9b",
+            "720e509cbde6147e84c58294c9db854ef20403ab7be298089dfc5e1650a94f88",
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
         # training/calibrate.py --skip 130000 --n 900: n=875, AUROC 0.876 -> 0.883

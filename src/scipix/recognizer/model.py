@@ -31,6 +31,7 @@ class Decoded:
     tokens: list[str]
     probs: list[float]
     finished: bool
+    alignment: list[int]  # for each token, the component the decoder read it from
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +88,9 @@ class SequenceModel:
 
     def _step(
         self, tok: int, pos: int, past: tuple[F32, F32], cross: tuple[F32, F32]
-    ) -> tuple[F32, tuple[F32, F32]]:
-        logp, k, v = self._dec.run(
+    ) -> tuple[F32, tuple[F32, F32], int]:
+        """Log-probabilities of the next token, the grown cache, and the component attended."""
+        logp, k, v, align = self._dec.run(
             None,
             {
                 "tok": np.array([tok], np.int64),
@@ -99,7 +101,7 @@ class SequenceModel:
                 "cross_v": cross[1],
             },
         )
-        return np.asarray(logp), (np.asarray(k), np.asarray(v))
+        return np.asarray(logp), (np.asarray(k), np.asarray(v)), int(np.argmax(align))
 
     def decode(self, cross: tuple[F32, F32], *, max_len: int = 200, beam: int = 1) -> Decoded:
         max_len = min(max_len, int(self.cfg["max_len"]) - 1)
@@ -107,49 +109,71 @@ class SequenceModel:
             return self._greedy(cross, max_len)
         return self._beam(cross, max_len, beam)
 
+    def _decoded(self, hyp: _Hypothesis, finished: bool) -> Decoded:
+        return Decoded([self.vocab[t] for t in hyp.ids], hyp.probs, finished, hyp.align)
+
     def _greedy(self, cross: tuple[F32, F32], max_len: int) -> Decoded:
         past = (self._empty_cache, self._empty_cache)
+        hyp = _Hypothesis(0.0, [], [], [], past)
         tok = BOS
-        ids: list[int] = []
-        probs: list[float] = []
         for pos in range(max_len):
-            logp, past = self._step(tok, pos, past, cross)
+            logp, past, where = self._step(tok, pos, past, cross)
             tok = int(logp.argmax())
             if tok == EOS:
-                return Decoded([self.vocab[t] for t in ids], probs, True)
-            ids.append(tok)
-            probs.append(math.exp(float(logp[tok])))
-        return Decoded([self.vocab[t] for t in ids], probs, False)
+                return self._decoded(hyp, True)
+            hyp.ids.append(tok)
+            hyp.probs.append(math.exp(float(logp[tok])))
+            hyp.align.append(where)
+        return self._decoded(hyp, False)
 
     def _beam(self, cross: tuple[F32, F32], max_len: int, width: int) -> Decoded:
-        def norm(score: float, n: int) -> float:
-            return float(score / (n + 1) ** 0.6)
-
         empty = (self._empty_cache, self._empty_cache)
-        beams: list[tuple[float, list[int], list[float], tuple[F32, F32]]] = [(0.0, [], [], empty)]
-        finished: list[tuple[float, list[int], list[float]]] = []
+        beams = [_Hypothesis(0.0, [], [], [], empty)]
+        finished: list[_Hypothesis] = []
         for pos in range(max_len):
-            cand = []
-            for score, ids, probs, past in beams:
-                logp, new_past = self._step(ids[-1] if ids else BOS, pos, past, cross)
+            cand: list[tuple[float, _Hypothesis, int, float, tuple[F32, F32], int]] = []
+            for hyp in beams:
+                logp, new_past, where = self._step(
+                    hyp.ids[-1] if hyp.ids else BOS, pos, hyp.past, cross
+                )
                 for t in np.argsort(-logp)[:width]:
-                    cand.append(
-                        (score + float(logp[t]), ids, probs, int(t), new_past, float(logp[t]))
-                    )
+                    lp = float(logp[t])
+                    cand.append((hyp.score + lp, hyp, int(t), lp, new_past, where))
             cand.sort(key=lambda c: -c[0])
             beams = []
-            for score, ids, probs, t, new_past, lp in cand:
+            for score, hyp, t, lp, new_past, where in cand:
                 if t == EOS:
-                    finished.append((norm(score, len(ids)), ids, probs))
+                    finished.append(_Hypothesis(score, hyp.ids, hyp.probs, hyp.align, new_past))
                 else:
-                    beams.append((score, [*ids, t], [*probs, math.exp(lp)], new_past))
+                    beams.append(
+                        _Hypothesis(
+                            score,
+                            [*hyp.ids, t],
+                            [*hyp.probs, math.exp(lp)],
+                            [*hyp.align, where],
+                            new_past,
+                        )
+                    )
                 if len(beams) >= width:
                     break
-            best_open = max((norm(b[0], len(b[1])) for b in beams), default=-math.inf)
-            if not beams or (finished and max(f[0] for f in finished) >= best_open):
+            best_open = max((b.normalised for b in beams), default=-math.inf)
+            if not beams or (finished and max(f.normalised for f in finished) >= best_open):
                 break
         if not finished:
-            _, ids, probs, _ = beams[0]
-            return Decoded([self.vocab[t] for t in ids], probs, False)
-        _, ids, probs = max(finished, key=lambda f: f[0])
-        return Decoded([self.vocab[t] for t in ids], probs, True)
+            return self._decoded(beams[0], False)
+        return self._decoded(max(finished, key=lambda f: f.normalised), True)
+
+
+@dataclass(slots=True)
+class _Hypothesis:
+    """A partial decoding: summed log-probability, tokens, their probabilities and alignment."""
+
+    score: float
+    ids: list[int]
+    probs: list[float]
+    align: list[int]
+    past: tuple[F32, F32]
+
+    @property
+    def normalised(self) -> float:
+        return float(self.score / (len(self.ids) + 1) ** 0.6)

@@ -27,6 +27,8 @@ from scipix.recognizer.model import Decoded, SequenceModel
 from scipix.recognizer.segment import Components, segment
 from scipix.types import BoundingBox, OcrResult, Timings
 
+_STRUCTURAL = frozenset({"{", "}", "^", "_", "&", "\\\\", "\\left", "\\right"})
+
 
 @dataclass(frozen=True, slots=True)
 class Reading:
@@ -37,6 +39,15 @@ class Reading:
     valid: bool
     components: Components
     offset: tuple[int, int]
+
+    def symbol_labels(self) -> list[str]:
+        """For each component, the LaTeX tokens the decoder read from it (scripts and braces
+        left out); "" for a component no token came from (e.g. the second bar of '=')."""
+        labels: list[list[str]] = [[] for _ in range(len(self.components))]
+        for tok, where in zip(self.decoded.tokens, self.decoded.alignment, strict=True):
+            if tok not in _STRUCTURAL and 0 <= where < len(labels):
+                labels[where].append(tok)
+        return [" ".join(parts) for parts in labels]
 
     def confidence_features(self) -> tuple[float, ...]:
         """Mean and min token log-probability, log length, finished, structurally valid."""
@@ -104,6 +115,7 @@ class Recognizer:
         probs = reading.decoded.probs
         rate = float(np.mean(probs)) if probs else 0.0
         ox, oy = reading.offset
+        labels = reading.symbol_labels()
         boxes = tuple(
             BoundingBox(
                 x=int(b[0]) + ox,
@@ -111,8 +123,9 @@ class Recognizer:
                 width=int(b[2] - b[0]),
                 height=int(b[3] - b[1]),
                 confidence=confidence,
+                label=labels[i],
             )
-            for b in reading.components.boxes
+            for i, b in enumerate(reading.components.boxes)
         )
         t4 = time.perf_counter()
         return OcrResult(
