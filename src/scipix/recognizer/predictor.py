@@ -40,14 +40,18 @@ class Reading:
     components: Components
     offset: tuple[int, int]
 
-    def symbol_labels(self) -> list[str]:
+    def symbols(self) -> list[tuple[str, float | None]]:
         """For each component, the LaTeX tokens the decoder read from it (scripts and braces
-        left out); "" for a component no token came from (e.g. the second bar of '=')."""
-        labels: list[list[str]] = [[] for _ in range(len(self.components))]
-        for tok, where in zip(self.decoded.tokens, self.decoded.alignment, strict=True):
-            if tok not in _STRUCTURAL and 0 <= where < len(labels):
-                labels[where].append(tok)
-        return [" ".join(parts) for parts in labels]
+        left out) and the lowest probability among them; ("", None) for a component no token
+        came from (e.g. the second bar of '=')."""
+        tokens: list[list[str]] = [[] for _ in range(len(self.components))]
+        probs: list[list[float]] = [[] for _ in range(len(self.components))]
+        d = self.decoded
+        for tok, p, where in zip(d.tokens, d.probs, d.alignment, strict=True):
+            if tok not in _STRUCTURAL and 0 <= where < len(tokens):
+                tokens[where].append(tok)
+                probs[where].append(p)
+        return [(" ".join(t), min(p) if p else None) for t, p in zip(tokens, probs, strict=True)]
 
     def confidence_features(self) -> tuple[float, ...]:
         """Mean and min token log-probability, log length, finished, structurally valid."""
@@ -115,17 +119,16 @@ class Recognizer:
         probs = reading.decoded.probs
         rate = float(np.mean(probs)) if probs else 0.0
         ox, oy = reading.offset
-        labels = reading.symbol_labels()
         boxes = tuple(
             BoundingBox(
                 x=int(b[0]) + ox,
                 y=int(b[1]) + oy,
                 width=int(b[2] - b[0]),
                 height=int(b[3] - b[1]),
-                confidence=confidence,
-                label=labels[i],
+                confidence=confidence if p is None else p,
+                label=label,
             )
-            for i, b in enumerate(reading.components.boxes)
+            for b, (label, p) in zip(reading.components.boxes, reading.symbols(), strict=True)
         )
         t4 = time.perf_counter()
         return OcrResult(
