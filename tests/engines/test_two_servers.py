@@ -189,6 +189,16 @@ def test_fallback_asks_b_only_for_low_confidence(
     assert answered == 2
 
 
+def test_server_caches_remote_answers(node_a: Node, node_b: Node) -> None:
+    """A (cache on by default) in front of B: two identical images cost B one request."""
+    before = node_b.b_requests()
+    first = node_a.post_text(render(r"\sqrt{y}")).json()
+    second = node_a.post_text(render(r"\sqrt{y}")).json()
+    assert "error" not in first, first
+    assert second["cached"] is True and second["latex_styled"] == first["latex_styled"]
+    assert node_b.b_requests() == before + 1
+
+
 def test_remote_answers_are_cached(node_b: Node, tmp_path: Path) -> None:
     from scipix.cache import SimilarityCache
     from scipix.engines.cached import CachedEngine
