@@ -200,7 +200,12 @@ def test_metrics(client: httpx.Client) -> None:
 
 
 def test_docs_and_openapi(client: httpx.Client) -> None:
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    # Swagger UI comes from the package itself, never from a CDN: the docs work offline
+    assert "/static/docs/swagger-ui-bundle.js" in docs.text and "cdn." not in docs.text
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/docs/swagger-ui.css").status_code == 200
     spec = client.get("/openapi.json").json()
     for path in ("/v3/text", "/v3/latex", "/v3/strokes", "/v3/batch", "/v3/ocr-results"):
         assert path in spec["paths"], path

@@ -35,4 +35,12 @@ for (const f of readdirSync(join(katexDist, "fonts"))) {
 }
 copyFileSync(join(pkg, "node_modules", "katex", "LICENSE"), join(out, "KATEX-LICENSE.txt"));
 for (const f of ["index.html", "style.css"]) copyFileSync(join(here, f), join(out, f));
+
+// Swagger UI for the server's /docs page, served locally (the API works offline, so do its docs).
+const swagger = join(pkg, "node_modules", "swagger-ui-dist");
+mkdirSync(join(out, "docs"), { recursive: true });
+for (const f of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"]) {
+  copyFileSync(join(swagger, f), join(out, "docs", f));
+}
+copyFileSync(join(swagger, "LICENSE"), join(out, "docs", "SWAGGER-UI-LICENSE.txt"));
 console.log(`app built into ${out}`);

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scipix.cli.cache_cmd",
     "scipix.cli.bench_cmd",
     "scipix.cli.engines_cmd",
+    "scipix.cli.pdf_cmd",
 )
 
 

@@ -21,8 +21,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from scipix import __version__
@@ -42,6 +43,7 @@ from scipix.server.errors import ApiError, error_body, http_status_for, retry_af
 from scipix.server.fetch import make_client
 from scipix.server.history import HistoryStore
 from scipix.server.middleware import BodyLimitMiddleware, RequestContextMiddleware, request_id_of
+from scipix.server.pdf_routes import PdfService, pdf_router
 from scipix.server.pool import WorkerPool
 from scipix.server.ratelimit import RateLimiter
 from scipix.server.routes import DOC_MODELS, Runtime, prometheus_metrics, router
@@ -120,6 +122,7 @@ async def _start(
     ocr = OcrService(settings, engines, pool, client, history, cache_enabled=cache is not None)
     runner = JobRunner(store, concurrency=pool.workers * 2)
     batch = BatchService(ocr, store, runner)
+    app.state.pdf = PdfService(ocr, store, runner, data_dir)
     rt = Runtime(
         keys=keys,
         limiter=RateLimiter(server.rate_limit),
@@ -181,6 +184,17 @@ async def _browser_app() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+async def _docs() -> HTMLResponse:
+    """Swagger UI from the package's own static files: the docs work offline too."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Scipix API",
+        swagger_js_url="/static/docs/swagger-ui-bundle.js",
+        swagger_css_url="/static/docs/swagger-ui.css",
+        swagger_favicon_url="/static/docs/favicon-32x32.png",
+    )
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The Scipix HTTP server. The engine is built at startup when not given."""
 
@@ -197,9 +211,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted math OCR with a Mathpix-compatible v3 API.",
         lifespan=lifespan,
+        docs_url=None if (STATIC_DIR / "docs").is_dir() else "/docs",
+        redoc_url=None,
     )
     app.include_router(router)
     app.include_router(cache_router)
+    app.include_router(pdf_router)
     if settings.metrics.enabled:
         app.add_api_route(
             settings.metrics.prometheus_endpoint,
@@ -211,6 +228,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     if (STATIC_DIR / "index.html").is_file():  # the browser app (built from clients/js/app)
         app.add_api_route("/", _browser_app, methods=["GET"], include_in_schema=False)
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if (STATIC_DIR / "docs").is_dir():
+        app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(ScipixError, _scipix_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)

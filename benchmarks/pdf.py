@@ -1,0 +1,118 @@
+"""PDF conversion speed: seconds per page, born-digital and scanned, on a generated paper.
+
+python benchmarks/pdf.py [--pages 10] [--scanned-pages 2] [--workers 0]
+
+Builds a ``--pages``-page LaTeX paper (paragraphs with inline math, four display formulas per
+page) with pdflatex, converts it with the local engine, then converts an image-only (150 dpi)
+version of its first ``--scanned-pages`` pages (text OCR by RapidOCR), and prints a Markdown
+table. Needs pdflatex; the scanned row needs rapidocr (``pip install 'scipix[pdf]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from scipix.config import load_settings
+from scipix.engines.registry import build_engine
+from scipix.pdf import convert_pdf
+from scipix.pdf.convert import default_workers
+
+FORMULAS = [
+    r"x = \frac{-b \pm \sqrt{b^2-4ac}}{2a}",
+    r"\sum_{n=1}^{\infty} \frac{1}{n^2} = \frac{\pi^2}{6}",
+    r"\int_{0}^{1} x^2 dx = \frac{1}{3}",
+    r"\binom{n}{k} = \frac{n!}{k!(n-k)!}",
+    r"e^{i\pi} + 1 = 0",
+    r"\lim_{x \to 0} \frac{\sin x}{x} = 1",
+]
+SENTENCE = (
+    "We consider the function $f(x)=x^2+1$ on the interval $0<x<1$ and note that the "
+    "quantity $a^2+b^2=c^2$ appears throughout this section of the text. "
+)
+
+
+def paper(pages: int) -> str:
+    body: list[str] = []
+    for p in range(pages):
+        body.append(f"\\section{{Part {p + 1}}}")
+        for k in range(4):
+            body.append(SENTENCE * 2)
+            body.append(f"\\[ {FORMULAS[(p + k) % len(FORMULAS)]} \\]")
+        body.append("\\clearpage")
+    return (
+        "\\documentclass[12pt]{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        + "\n\n".join(body)
+        + "\n\\end{document}\n"
+    )
+
+
+def build(pages: int, folder: Path) -> bytes:
+    (folder / "bench.tex").write_text(paper(pages))
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "bench.tex"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return (folder / "bench.pdf").read_bytes()
+
+
+def image_only(pdf: bytes, pages: int, dpi: int = 150) -> bytes:
+    doc = pdfium.PdfDocument(pdf)
+    images = [doc[i].render(scale=dpi / 72).to_pil().convert("RGB") for i in range(pages)]
+    doc.close()
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return buf.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=10)
+    parser.add_argument("--scanned-pages", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=0)
+    args = parser.parse_args()
+    engine = build_engine(load_settings(None, {"cache.enabled": False}))
+    workers = default_workers(args.workers)
+    with tempfile.TemporaryDirectory() as tmp:
+        born = build(args.pages, Path(tmp))
+    rows: list[tuple[str, int, float, str]] = []
+    t0 = time.perf_counter()
+    results = convert_pdf(born, engine, workers=workers)
+    elapsed = time.perf_counter() - t0
+    formulas = sum(1 for r in results for line in r.lines if line.kind == "math")
+    rows.append(("born-digital", len(results), elapsed, f"{formulas} display formulas"))
+    if args.scanned_pages > 0:
+        try:
+            from scipix.pdf.scanned import text_ocr
+
+            t_load = time.perf_counter()
+            text_ocr()  # model load, once per process: reported apart
+            load = time.perf_counter() - t_load
+            scanned = image_only(born, min(args.scanned_pages, len(results)))
+            t0 = time.perf_counter()
+            results = convert_pdf(scanned, engine, workers=workers)
+            elapsed = time.perf_counter() - t0
+            rows.append(("scanned (150 dpi)", len(results), elapsed, f"OCR load {load:.1f} s"))
+        except Exception as exc:  # rapidocr missing: report the born-digital row only
+            rows.append(("scanned", 0, 0.0, f"skipped: {exc}"))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"\nPDF conversion, {cpus} CPU core(s), {workers} page worker(s)\n")
+    print("| pages | kind | total s | s/page | notes |")
+    print("|---:|---|---:|---:|---|")
+    for kind, n, secs, note in rows:
+        per = secs / n if n else 0.0
+        print(f"| {n} | {kind} | {secs:.2f} | {per:.2f} | {note} |")
+
+
+if __name__ == "__main__":
+    main()

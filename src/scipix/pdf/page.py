@@ -1,0 +1,184 @@
+"""Convert one page: read its text layer (or OCR it when it has none) and recognise its math.
+
+Math regions are rendered from the page at ``math_dpi`` and read by the formula engine (the
+same :class:`~scipix.engines.base.Engine` the server and CLI use). PDFium calls hold
+:data:`~scipix.pdf.document.PDFIUM_LOCK`; recognition runs outside it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from numpy.typing import NDArray
+
+from scipix.engines.base import Engine, RecognizeOptions
+from scipix.errors import ScipixError
+from scipix.io import load_image
+from scipix.pdf.document import PDFIUM_LOCK
+from scipix.pdf.layout import Glyph, LayoutLine, is_math_char, is_math_font, layout
+from scipix.pdf.model import Box, LineKind, PageLine, PageResult, Segment
+
+MIN_TEXT_CHARS = 8  # fewer real characters than this: the page is treated as scanned
+PAD_PT = 2.5  # points around a formula region (fraction bars and radicals are not glyphs)
+
+
+@dataclass(frozen=True, slots=True)
+class PageOptions:
+    math_dpi: int = 300
+    scan_dpi: int = 300
+    rm_spaces: bool = True
+
+
+# text OCR for scanned pages: (rgb image) -> lines; None when no text OCR is available
+TextOcr = Callable[[NDArray[np.uint8]], list[tuple[tuple[float, float, float, float], str, float]]]
+
+
+def read_glyphs(page: pdfium.PdfPage) -> list[Glyph]:
+    """The page's characters with boxes (top-left origin, points), fonts and sizes."""
+    height = page.get_height()
+    textpage = page.get_textpage()
+    try:
+        buf = ctypes.create_string_buffer(256)
+        flags = ctypes.c_int()
+        glyphs: list[Glyph] = []
+        for i in range(textpage.count_chars()):
+            ch = textpage.get_text_range(i, 1)
+            if not ch or ch.isspace() or ch == "\ufffe":
+                continue
+            left, bottom, right, top = textpage.get_charbox(i)
+            if right - left <= 0.01 and top - bottom <= 0.01:
+                continue  # generated characters (spaces, line breaks) have empty boxes
+            pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, buf, 256, ctypes.byref(flags))
+            font = buf.value.decode("utf-8", "replace")
+            size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, i))
+            math = is_math_font(font) or is_math_char(ch)
+            glyphs.append(Glyph(ch, font, size, left, height - top, right, height - bottom, math))
+        return glyphs
+    finally:
+        textpage.close()
+
+
+def render_region(page: pdfium.PdfPage, box: Box, dpi: int) -> NDArray[np.uint8]:
+    """Grayscale pixels of ``box`` (points, top-left origin), padded with white."""
+    width, height = page.get_size()
+    x0 = max(0.0, box.x - PAD_PT)
+    y0 = max(0.0, box.y - PAD_PT)
+    x1 = min(width, box.x1 + PAD_PT)
+    y1 = min(height, box.y1 + PAD_PT)
+    crop = (x0, height - y1, width - x1, y0)  # left, bottom, right, top margins to cut
+    bitmap = page.render(scale=dpi / 72.0, crop=crop, grayscale=True)
+    try:
+        gray = np.array(bitmap.to_numpy(), dtype=np.uint8)
+    finally:
+        bitmap.close()
+    if gray.ndim == 3:
+        gray = gray[..., 0]
+    return np.pad(gray, 12, constant_values=255)
+
+
+def render_page(page: pdfium.PdfPage, dpi: int) -> NDArray[np.uint8]:
+    bitmap = page.render(scale=dpi / 72.0, rev_byteorder=True)
+    try:
+        rgb = np.array(bitmap.to_numpy(), dtype=np.uint8)
+    finally:
+        bitmap.close()
+    return rgb[..., :3] if rgb.ndim == 3 else np.stack([rgb] * 3, axis=-1)
+
+
+def recognize_math(engine: Engine, gray: NDArray[np.uint8], rm_spaces: bool) -> Segment:
+    """One formula image -> a math segment (empty LaTeX when nothing could be read)."""
+    try:
+        result = engine.recognize(load_image(gray), RecognizeOptions(rm_spaces=rm_spaces))
+    except ScipixError:
+        return Segment("math", "", 0.0)
+    return Segment("math", result.latex_styled or result.latex, float(result.confidence))
+
+
+def _finish(
+    line: LayoutLine,
+    crops: dict[int, NDArray[np.uint8]],
+    engine: Engine,
+    opts: PageOptions,
+    first: int,
+) -> tuple[PageLine, int]:
+    """A layout line with its math recognised; returns the next crop index."""
+    k = first
+    if line.kind == "display":
+        seg = recognize_math(engine, crops[k], opts.rm_spaces)
+        return PageLine("math", (seg,), line.box, line.block, 0, seg.confidence), k + 1
+    segments: list[Segment] = []
+    for run in line.runs:
+        if run.kind == "math":
+            segments.append(recognize_math(engine, crops[k], opts.rm_spaces))
+            k += 1
+        else:
+            segments.append(Segment("text", run.text))
+    kind: LineKind = "heading" if line.kind == "heading" else "text"
+    conf = min((s.confidence for s in segments), default=1.0)
+    return PageLine(kind, tuple(segments), line.box, line.block, line.heading_level, conf), k
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPage:
+    """What is read from PDFium under the lock: a layout with its formula crops, or, for a page
+    without a text layer, the page's pixels at ``scan_dpi``."""
+
+    number: int
+    width: float
+    height: float
+    lines: tuple[LayoutLine, ...] = ()
+    crops: tuple[NDArray[np.uint8], ...] = ()
+    scan: NDArray[np.uint8] | None = None
+
+
+def prepare_page(doc: pdfium.PdfDocument, index: int, opts: PageOptions) -> PreparedPage:
+    """Read page ``index`` (0-based). Takes PDFIUM_LOCK."""
+    with PDFIUM_LOCK:
+        page = doc[index]
+        try:
+            width, height = page.get_size()
+            glyphs = read_glyphs(page)
+            if len(glyphs) < MIN_TEXT_CHARS:
+                scan = render_page(page, opts.scan_dpi)
+                return PreparedPage(index + 1, width, height, scan=scan)
+            lines = layout(glyphs, width)
+            regions: list[Box] = []
+            for line in lines:
+                if line.kind == "display":
+                    regions.append(line.box)
+                else:
+                    regions += [run.box for run in line.runs if run.kind == "math"]
+            crops = tuple(render_region(page, box, opts.math_dpi) for box in regions)
+            return PreparedPage(index + 1, width, height, tuple(lines), crops)
+        finally:
+            page.close()
+
+
+def finish_born_digital(prep: PreparedPage, engine: Engine, opts: PageOptions) -> PageResult:
+    """Recognise the formulas of a prepared born-digital page (no PDFium calls)."""
+    crops = dict(enumerate(prep.crops))
+    out: list[PageLine] = []
+    k = 0
+    for line in prep.lines:
+        converted, k = _finish(line, crops, engine, opts, k)
+        out.append(converted)
+    return PageResult(prep.number, prep.width, prep.height, tuple(out))
+
+
+__all__ = [
+    "MIN_TEXT_CHARS",
+    "PageOptions",
+    "PreparedPage",
+    "TextOcr",
+    "finish_born_digital",
+    "prepare_page",
+    "read_glyphs",
+    "recognize_math",
+    "render_page",
+    "render_region",
+]
