@@ -47,6 +47,7 @@ browserdeps:
 JS := clients/js
 js:
 	cd $(JS) && npm ci --no-audit --no-fund && npm run build && npm run build:app
+	cd benchmarks/web && npm ci --no-audit --no-fund  # KaTeX/MathJax renderers (scipix.render.web)
 
 test: sysdeps browserdeps venv js
 	$(BIN)/python -m pytest -q

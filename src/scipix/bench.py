@@ -3,6 +3,8 @@
     python benchmarks/accuracy.py                       # 1000 im2latex + textbook, 100/150/300 dpi
     python benchmarks/accuracy.py --n 200 --dpis 150    # quicker
     python benchmarks/accuracy.py --write-docs          # also update docs/BENCHMARKS.md
+    python benchmarks/accuracy.py --kinds tex,katex_x1,katex_x2,mathjax_x1,mathtext_stix,scan150,dark \
+        --n 200 --dpis 150 --write-docs                 # robustness table (its own block)
     scipix bench --im2latex PATH/im2latex_val.txt       # the same from the CLI
 
 Formulas: a seeded sample of im2latex_val.txt (read from ../shared/data/ by default, never
@@ -11,6 +13,11 @@ display style) at each dpi; the recognizer reads the PNG; its prediction is rend
 same way and compared with the truth's image. Latency is measured on one core
 (OPENBLAS_NUM_THREADS=1, set before numpy loads). Rendered images are cached under
 benchmarks/.cache/.
+
+``--kinds`` renders the same formulas as other input kinds (:mod:`scipix.render.kinds`: KaTeX
+and MathJax screenshots in headless Chromium, matplotlib mathtext, degraded scans, dark mode);
+the recognizer reads those, and its prediction is still rendered with TeX and compared with
+the truth's TeX render at the same dpi. Formulas a kind cannot render are skipped and counted.
 """
 
 from __future__ import annotations
@@ -37,18 +44,21 @@ from scipix.evaluation import (
 )
 from scipix.recognizer import Recognizer
 from scipix.render import TexRenderer
+from scipix.render.kinds import KINDS, render_kind
 
 TEXTBOOK = Path(__file__).resolve().parent / "data" / "textbook.txt"
 IM2LATEX = Path("../shared/data/im2latex_val.txt")
 CACHE = Path("benchmarks/.cache")
 DOCS = Path("docs/BENCHMARKS.md")
 BEGIN, END = "<!-- accuracy:begin -->", "<!-- accuracy:end -->"
+ROBUST_BEGIN, ROBUST_END = "<!-- robustness:begin -->", "<!-- robustness:end -->"
 
 
 @dataclass
 class SetResult:
     name: str
     dpi: int
+    kind: str = "tex"
     n: int = 0
     skipped: int = 0
     image_ok: int = 0
@@ -62,10 +72,11 @@ class SetResult:
     failures: Counter[str] = field(default_factory=Counter)
     reasons: list[str] = field(default_factory=list)
 
-    def row(self) -> str:
-        lat = np.asarray(self.latency) * 1000
+    def row(self, with_kind: bool = False) -> str:
+        lat = np.asarray(self.latency) * 1000 if self.latency else np.zeros(1)
+        kind = f"{self.kind} | " if with_kind else ""
         return (
-            f"| {self.name} | {self.dpi} | {self.n} | {self.skipped} | "
+            f"| {self.name} | {kind}{self.dpi} | {self.n} | {self.skipped} | "
             f"{100 * self.image_ok / max(self.n, 1):.1f}% | {100 * self.exact / max(self.n, 1):.1f}% | "
             f"{corpus_bleu(self.preds, self.truths):.3f} | {np.mean(self.ned):.3f} | "
             f"{auroc(self.conf, self.correct):.3f} | {np.median(lat):.1f} | "
@@ -82,13 +93,17 @@ def load_set(name: str, n: int, seed: int, im2latex: Path = IM2LATEX) -> list[st
     return random.Random(seed).sample(lines, min(n, len(lines)))
 
 
-def rendered(name: str, formulas: list[str], dpi: int, key: str) -> list[np.ndarray | None]:
+def rendered(
+    name: str, formulas: list[str], dpi: int, key: str, kind: str = "tex", seed: int = 0
+) -> list[np.ndarray | None]:
+    """The formulas rendered as input kind ``kind`` (cached; see :mod:`scipix.render.kinds`)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"{name}-{key}-{dpi}.npz"
+    tag = "" if kind == "tex" else f"{kind}-s{seed}-"
+    path = CACHE / f"{name}-{key}-{tag}{dpi}.npz"
     if path.exists():
         z = np.load(path)
         return [z[f"i{k}"] if f"i{k}" in z.files else None for k in range(len(formulas))]
-    images = TexRenderer().render(formulas, dpi)
+    images = render_kind(kind, formulas, dpi, seed)
     arrays: dict[str, Any] = {f"i{k}": im for k, im in enumerate(images) if im is not None}
     np.savez_compressed(path, **arrays)
     return images
@@ -112,14 +127,24 @@ def failure_kind(pred: list[str], truth: list[str], reason: str) -> str:
     return "structure (scripts, fractions, groups)"
 
 
-def run_set(rec: Recognizer, name: str, formulas: list[str], dpi: int, key: str) -> SetResult:
-    res = SetResult(name, dpi)
+def run_set(
+    rec: Recognizer,
+    name: str,
+    formulas: list[str],
+    dpi: int,
+    key: str,
+    kind: str = "tex",
+    seed: int = 0,
+) -> SetResult:
+    """Recognize each formula rendered as ``kind``; score against its TeX render at ``dpi``."""
+    res = SetResult(name, dpi, kind)
     images = rendered(name, formulas, dpi, key)
+    inputs = images if kind == "tex" else rendered(name, formulas, dpi, key, kind, seed)
     renderer = TexRenderer()
     preds: list[str] = []
     keep: list[int] = []
-    for k, img in enumerate(images):
-        if img is None:
+    for k, img in enumerate(inputs):
+        if img is None or images[k] is None:
             res.skipped += 1
             continue
         buf = io.BytesIO()
@@ -157,6 +182,10 @@ HEADER = (
     "| set | dpi | n | skipped | image match | exact match | BLEU-4 | edit dist | "
     "conf AUROC | median ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|---|---|"
 )
+KIND_HEADER = (
+    "| set | input | dpi | n | skipped | image match | exact match | BLEU-4 | edit dist | "
+    "conf AUROC | median ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -166,24 +195,34 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--dpis", default="100,150,300")
     ap.add_argument("--sets", default="textbook,im2latex")
+    ap.add_argument(
+        "--kinds", default="tex", help=f"input kinds, comma-separated: {','.join(KINDS)}"
+    )
     ap.add_argument("--beam", type=int, default=0)
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args(argv)
+    kinds = [k for k in args.kinds.split(",") if k]
+    if unknown := [k for k in kinds if k not in KINDS]:
+        raise SystemExit(f"unknown input kinds {unknown}; known: {', '.join(KINDS)}")
+    robust = kinds != ["tex"]
+    header = KIND_HEADER if robust else HEADER
     rec = Recognizer.from_name(beam_width=args.beam)
     results = []
     for name in args.sets.split(","):
         formulas = load_set(name, args.n, args.seed, args.im2latex)
         key = f"{len(formulas)}-{args.seed}" if name != "textbook" else str(len(formulas))
         for dpi in (int(d) for d in args.dpis.split(",")):
-            t = time.time()
-            r = run_set(rec, name, formulas, dpi, key)
-            results.append(r)
-            print(HEADER if len(results) == 1 else "", end="\n" if len(results) == 1 else "")
-            print(r.row(), f"  ({time.time() - t:.0f}s)", flush=True)
-    lines = [HEADER, *[r.row() for r in results], "", "Failure kinds (image mismatch):", ""]
+            for kind in kinds:
+                t = time.time()
+                r = run_set(rec, name, formulas, dpi, key, kind, args.seed)
+                results.append(r)
+                print(header if len(results) == 1 else "", end="\n" if len(results) == 1 else "")
+                print(r.row(robust), f"  ({time.time() - t:.0f}s)", flush=True)
+    lines = [header, *[r.row(robust) for r in results], "", "Failure kinds (image mismatch):", ""]
     for r in results:
-        kinds = ", ".join(f"{k}: {v}" for k, v in r.failures.most_common())
-        lines.append(f"- {r.name} @ {r.dpi} dpi: {kinds or 'none'}")
+        kinds_seen = ", ".join(f"{k}: {v}" for k, v in r.failures.most_common())
+        where = f"{r.name} / {r.kind}" if robust else r.name
+        lines.append(f"- {where} @ {r.dpi} dpi: {kinds_seen or 'none'}")
     table = "\n".join(lines)
     print("\n" + table)
     if args.write_docs:
@@ -192,15 +231,22 @@ def main(argv: list[str] | None = None) -> None:
             for k, v in vars(args).items()
             if k != "write_docs" and v is not None
         )
-        block = f"{BEGIN}\nCommand: `{cmd} --write-docs`\n\n{table}\n{END}"
-        text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-        if BEGIN in text:
-            text = re.sub(
-                re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S
-            )
+        if robust:
+            _write_block(ROBUST_BEGIN, ROBUST_END, cmd, table, "Recognizer robustness")
         else:
-            text += "\n## Recognizer accuracy\n\n" + block + "\n"
-        DOCS.write_text(text)
+            _write_block(BEGIN, END, cmd, table, "Recognizer accuracy")
+
+
+def _write_block(begin: str, end: str, cmd: str, table: str, title: str) -> None:
+    block = f"{begin}\nCommand: `{cmd} --write-docs`\n\n{table}\n{end}"
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    elif BEGIN in text and begin != BEGIN:  # right after the clean accuracy block
+        text = text.replace(END, f"{END}\n\n## {title}\n\n{block}", 1)
+    else:
+        text += f"\n## {title}\n\n{block}\n"
+    DOCS.write_text(text)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,11 @@ class PreprocessConfig:
     flatten_background: bool = True
     min_ink_pixels: int = 4
     pad: int = 0
+    # scans and photos only (paper that is not flat, see _is_noisy; clean renders are left
+    # alone): straighten by up to +-max_skew degrees and drop specks far smaller than a dot
+    deskew: bool = True
+    max_skew: float = 4.0
+    despeckle: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,16 @@ class Preprocessor:
             g = 255 - g
         if self.config.flatten_background and min(g.shape) >= 16:
             g = _flatten(g)
+        cfg = self.config
         ink = _binarize(g)
+        noisy = (cfg.deskew or cfg.despeckle) and ink.any() and _is_noisy(g, ink)
+        if cfg.deskew and noisy:
+            angle = _skew_angle(ink, cfg.max_skew)
+            if angle != 0.0:
+                g = _rotate(g, angle)
+                ink = _binarize(g)
+        if cfg.despeckle and noisy:
+            ink = _despeckle(ink)
         if int(ink.sum()) < self.config.min_ink_pixels:
             empty = np.zeros((0, 0), dtype=bool)
             return Preprocessed(empty, np.zeros((0, 0), np.uint8), 0, 0, inverted)
@@ -98,6 +112,72 @@ def _binarize(g: NDArray[np.uint8]) -> NDArray[np.bool_]:
     # bilevel images: Otsu puts the threshold on the ink level itself; keep that level as ink
     t = min(max(float(t), float(g.min()) + 1.0), 200.0)
     return np.asarray(g < t, dtype=bool)
+
+
+def _is_noisy(g: NDArray[np.uint8], ink: NDArray[np.bool_]) -> bool:
+    """Scans and photos: the paper away from the ink is not flat (noise, JPEG, grain).
+
+    Renders (TeX, web screenshots, dark mode) have perfectly flat paper and are left alone.
+    """
+    near = cv2.dilate(ink.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    paper = g[~near]
+    if paper.size < 50:
+        return False
+    mad = np.median(np.abs(paper.astype(np.float32) - np.median(paper)))
+    return float(mad) >= 1.0
+
+
+def _components(ink: NDArray[np.bool_]) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    _n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    return np.asarray(labels, np.int32), np.asarray(stats[1:], np.int32)
+
+
+def _skew_angle(ink: NDArray[np.bool_], max_skew: float) -> float:
+    """The rotation (degrees) that makes the ink's row profile sharpest; 0 when unsure."""
+    ys, xs = np.nonzero(ink)
+    if ys.size < 50:
+        return 0.0
+    x = xs - xs.mean()
+    y = ys - ys.mean()
+    best, best_score, flat_score = 0.0, -1.0, 0.0
+    for a in np.arange(-max_skew, max_skew + 1e-6, 0.25):
+        t = np.deg2rad(a)
+        rows = np.round(y * np.cos(t) + x * np.sin(t)).astype(np.int64)
+        score = float(np.square(np.bincount(rows - rows.min()).astype(np.float64)).sum())
+        if abs(a) < 1e-9:
+            flat_score = score
+        if score > best_score:
+            best, best_score = float(a), score
+    # clean renders: no angle beats level by much; keep them untouched
+    if abs(best) < 0.5 or best_score < 1.1 * flat_score:
+        return 0.0
+    return best
+
+
+def _rotate(g: NDArray[np.uint8], angle: float) -> NDArray[np.uint8]:
+    h, w = g.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+    bg = int(np.median(np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])))
+    out = cv2.warpAffine(
+        g, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=bg
+    )
+    return np.asarray(out, np.uint8)
+
+
+def _despeckle(ink: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Remove components far smaller than a dot ((scale/8)^2 px, at least 2 px) of the text."""
+    labels, st = _components(ink)
+    if st.shape[0] == 0:
+        return ink
+    h = st[:, cv2.CC_STAT_HEIGHT].astype(np.float32)
+    w = st[:, cv2.CC_STAT_WIDTH].astype(np.float32)
+    tall = h[(h >= 0.5 * w) & (h >= 3)]  # symbols, not rules or specks
+    height = float(np.median(tall)) if tall.size else float(h.max())
+    limit = max(2.0, (height / 8.0) ** 2)
+    small = np.flatnonzero(st[:, cv2.CC_STAT_AREA] <= limit) + 1
+    if small.size == 0:
+        return ink
+    return np.asarray(ink & ~np.isin(labels, small), dtype=bool)
 
 
 __all__ = ["PreprocessConfig", "Preprocessed", "Preprocessor"]

@@ -28,3 +28,15 @@ def test_textbook_sample_through_tex(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert len(result.latency) == 12
     assert "| textbook | 150 | 12 |" in result.row()
     assert any(tmp_path.glob("textbook-t12-150.npz"))  # rendered images are cached
+
+
+def test_input_kind_is_scored_against_the_tex_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    formulas = bench.load_set("textbook", 0, 0)[:6]
+    result = bench.run_set(Recognizer.from_name(), "textbook", formulas, 150, "t6", "dark", 1)
+    assert result.n == 6 and result.kind == "dark"
+    assert result.image_ok >= 4  # dark mode reads like the clean render
+    assert "| textbook | dark | 150 | 6 |" in result.row(with_kind=True)
+    assert (tmp_path / "textbook-t6-dark-s1-150.npz").exists()

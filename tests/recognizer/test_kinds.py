@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from scipix.preprocess import Preprocessor
+from scipix.preprocess import PreprocessConfig, Preprocessor
+from scipix.recognizer.segment import segment
 from scipix.render.kinds import KINDS, dark, render_kind, render_mathtext, scan
 from scipix.render.web import web_available
 
@@ -60,3 +61,49 @@ def test_katex_and_mathjax_screenshots() -> None:
         assert out[1] is None  # unknown macros are skipped, not drawn in red
     assert k1[0] is not None and k2[0] is not None
     assert k2[0].shape[0] == pytest.approx(2 * k1[0].shape[0], abs=2)
+
+
+def _noisy(img: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.uint8]:
+    g = np.pad(img, 20, constant_values=255).astype(np.float32) * 0.85
+    g += rng.normal(0.0, 4.0, g.shape)
+    return np.asarray(np.clip(g, 0, 255), np.uint8)
+
+
+def _rotated(img: NDArray[np.uint8], angle: float) -> NDArray[np.uint8]:
+    import cv2
+
+    g = np.pad(img, 20, constant_values=255)
+    h, w = g.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return np.asarray(cv2.warpAffine(g, m, (w, h), borderValue=255), np.uint8)
+
+
+def test_clean_renders_skip_scan_cleanup(mathtext: Render) -> None:
+    img = mathtext(r"i + j \cdot x_{i} = \frac{a}{b}", dpi=100)
+    on = Preprocessor()(img)
+    off = Preprocessor(PreprocessConfig(deskew=False, despeckle=False))(img)
+    assert np.array_equal(on.ink, off.ink)  # dots of i, j, \cdot kept; nothing rotated
+
+
+def test_despeckle_removes_noise_specks(mathtext: Render) -> None:
+    img = mathtext(r"a + b = c", dpi=150)
+    clean = len(segment(Preprocessor()(img).ink))
+    rng = np.random.default_rng(3)
+    g = _noisy(img, rng)
+    ys = rng.integers(0, g.shape[0], 25)
+    xs = rng.integers(0, g.shape[1], 25)
+    g[ys, xs] = 0  # salt specks, mostly off the glyphs
+    off = Preprocessor(PreprocessConfig(deskew=False, despeckle=False))(g)
+    on = Preprocessor()(g)
+    assert len(segment(off.ink)) > clean + 10
+    assert len(segment(on.ink)) == clean
+
+
+def test_deskew_straightens_rotated_scan(mathtext: Render) -> None:
+    img = mathtext(r"a + b + c + d + e = \frac{x + y + z + w + v + u}{2}", dpi=200)
+    level = Preprocessor()(_noisy(img, np.random.default_rng(0))).ink.shape[0]
+    tilted = _noisy(_rotated(img, 3.0), np.random.default_rng(1))
+    off = Preprocessor(PreprocessConfig(deskew=False))(tilted).ink.shape[0]
+    on = Preprocessor()(tilted).ink.shape[0]
+    assert off > level + 6  # the tilt makes the formula taller
+    assert abs(on - level) <= 2
