@@ -42,7 +42,7 @@ MODELS: dict[str, ModelConfig] = {
         decoder="symbolseq-v1-decoder.onnx",
         vocab="symbolseq-v1-vocab.json",
         sha256=(
-            "086ea9a18f8c8729740533a2d27e0fa7fde12ae49a14667f9a4a1bbd79bac67f",
+            "2d5a38b1e48d9c8c023330af59ad9c27429ad7be68042fb3322a4e3177bf35e0",
             "720e509cbde6147e84c58294c9db854ef20403ab7be298089dfc5e1650a94f88",
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
