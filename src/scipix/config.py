@@ -235,13 +235,10 @@ class MetricsConfig(Section):
 
 
 class PreprocessingConfig(Section):
-    auto_rotate: bool = True
-    deskew: bool = True
-    denoise: bool = True
-    contrast_enhancement: bool = True
-    binarize: bool = True
-    crop: bool = True
-    dpi: int = Field(default=300, ge=50, le=1200)
+    auto_rotate: bool = True  # try quarter turns when the upright reading is unsure
+    deskew: bool = True  # straighten noisy scans by up to 4 degrees
+    denoise: bool = True  # drop specks on noisy scans
+    contrast_enhancement: bool = True  # flatten uneven backgrounds before binarising
     max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_image_pixels: int = Field(default=40_000_000, ge=4)
 

@@ -109,3 +109,43 @@ def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
         Recognizer.from_name(model_dir=tmp_path)
     assert replace(cfg, beam_width=2).beam_width == 2
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_auto_rotate_reads_a_turned_formula(recognizer: Recognizer, turns: int) -> None:
+    root = Path(__file__).resolve().parents[2]
+    upright = recognizer.recognize(root / "examples" / "quadratic.png")
+    gray = np.asarray(Image.open(root / "examples" / "quadratic.png").convert("L"))
+    turned = np.ascontiguousarray(np.rot90(gray, -turns))  # the user's image is turned
+    result = recognizer.recognize(turned)
+    assert result.latex_styled == upright.latex_styled
+    assert result.auto_rotate_degrees == {1: 90.0, 3: -90.0}[turns]
+    # boxes come back in the coordinates of the image as given
+    frac = next(b for b in result.boxes if b.label == r"\frac")
+    assert frac.height > frac.width and frac.y1 <= result.image_height
+
+
+def test_auto_rotate_off_leaves_the_image(mathtext: Render) -> None:
+    from scipix.recognizer import RecognizerSettings
+
+    rec = Recognizer.from_name(settings=RecognizerSettings(auto_rotate=False))
+    gray = np.ascontiguousarray(np.rot90(mathtext(r"x^{2}+y^{2}=z^{2}", dpi=200), -1))
+    assert rec.recognize(gray).auto_rotate_degrees == 0.0
+
+
+def test_local_engine_takes_its_settings_from_config() -> None:
+    from scipix.config import load_settings
+    from scipix.engines.local import LocalEngine
+
+    settings = load_settings(
+        None,
+        {
+            "preprocessing.auto_rotate": False,
+            "preprocessing.denoise": False,
+            "postprocessing.normalize_symbols": False,
+        },
+    )
+    rec = LocalEngine(settings).recognizer
+    assert not rec.settings.auto_rotate and not rec.settings.normalize_functions
+    assert rec.settings.repair and not rec.preprocessor.config.despeckle
+    assert rec.preprocessor.config.deskew

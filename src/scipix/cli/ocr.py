@@ -144,6 +144,16 @@ def ocr(
             failed += 1
             error(f"{path}: {outcome}")
             continue
+        threshold = settings.postprocessing.confidence_threshold
+        if outcome.latex and outcome.confidence < threshold:
+            err_console.print(
+                f"warning: {path}: low confidence {outcome.confidence:.2f} "
+                f"(postprocessing.confidence_threshold = {threshold}); check the result",
+                markup=False,
+                highlight=False,
+            )
+        elif not outcome.latex and outcome.reason:
+            err_console.print(f"warning: {path}: {outcome.reason}", markup=False, highlight=False)
         if fmt is OutputFormat.JSON:
             typer.echo(json.dumps(result_json(path, outcome), ensure_ascii=False))
             continue

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from scipix.engines.base import RecognizeOptions
 from scipix.io import DecodedImage
-from scipix.recognizer import Recognizer
+from scipix.preprocess import PreprocessConfig, Preprocessor
+from scipix.recognizer import Recognizer, RecognizerSettings
 from scipix.types import OcrResult
 
 if TYPE_CHECKING:
@@ -18,11 +19,24 @@ class LocalEngine:
 
     def __init__(self, settings: Settings) -> None:
         cfg = settings.engines.local
+        pre, post = settings.preprocessing, settings.postprocessing
         self.recognizer = Recognizer.from_name(
             cfg.model,
             model_dir=cfg.model_dir,
             beam_width=cfg.beam_width,
             num_threads=cfg.num_threads,
+            preprocessor=Preprocessor(
+                PreprocessConfig(
+                    flatten_background=pre.contrast_enhancement,
+                    deskew=pre.deskew,
+                    despeckle=pre.denoise,
+                )
+            ),
+            settings=RecognizerSettings(
+                auto_rotate=pre.auto_rotate,
+                repair=post.validate_syntax,
+                normalize_functions=post.normalize_symbols,
+            ),
         )
 
     @property

@@ -67,6 +67,31 @@ class Reading:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RecognizerSettings:
+    """Behaviour around the model: orientation search and LaTeX postprocessing."""
+
+    auto_rotate: bool = True  # try quarter turns when the upright reading is unsure
+    repair: bool = True  # make invalid LaTeX structurally valid (balanced groups)
+    normalize_functions: bool = True  # \\mathrm{sin} -> \\sin
+
+
+_DEGREES = {0: 0.0, 1: 90.0, 2: 180.0, 3: -90.0}  # counter-clockwise turns -> degrees
+
+
+def _unrotate(box: BoundingBox, turns: int, width: int, height: int) -> BoundingBox:
+    """A box found in the image turned ``turns`` quarter turns counter-clockwise (np.rot90),
+    mapped back to the original ``width`` x ``height`` image."""
+    x0, y0, x1, y1 = box.x, box.y, box.x1, box.y1
+    if turns == 1:
+        x0, y0, x1, y1 = width - y1, x0, width - y0, x1
+    elif turns == 2:
+        x0, y0, x1, y1 = width - x1, height - y1, width - x0, height - y0
+    elif turns == 3:
+        x0, y0, x1, y1 = y0, height - x1, y1, height - x0
+    return BoundingBox(x0, y0, x1 - x0, y1 - y0, box.confidence, box.label)
+
+
 class Recognizer:
     """Loads its model once; ``recognize`` is safe to call from several threads."""
 
@@ -75,10 +100,12 @@ class Recognizer:
         config: ModelConfig,
         model: SequenceModel,
         preprocessor: Preprocessor | None = None,
+        settings: RecognizerSettings | None = None,
     ) -> None:
         self.config = config
         self.model = model
         self.preprocessor = preprocessor or Preprocessor()
+        self.settings = settings or RecognizerSettings()
 
     @classmethod
     def from_name(
@@ -88,6 +115,8 @@ class Recognizer:
         model_dir: Path | None = None,
         beam_width: int = 0,
         num_threads: int = 0,
+        preprocessor: Preprocessor | None = None,
+        settings: RecognizerSettings | None = None,
     ) -> Recognizer:
         """Build a recognizer for a shipped model (the factory the engine uses)."""
         if name not in MODELS:
@@ -96,7 +125,7 @@ class Recognizer:
         if beam_width:
             config = replace(config, beam_width=beam_width)
         model = SequenceModel(config.files(model_dir), num_threads=num_threads or 1)
-        return cls(config, model)
+        return cls(config, model, preprocessor, settings)
 
     def recognize(
         self, image: DecodedImage | ImageSource, options: RecognizeOptions | None = None
@@ -112,21 +141,28 @@ class Recognizer:
         reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
         if reading is None:
             return self._empty(img, "no symbols found", t0, t1, t2)
+        turns = 0
+        if self.settings.auto_rotate:
+            reading, turns = self._best_orientation(img, pre.ink.shape, reading)
         t3 = time.perf_counter()
         tokens = reading.tokens
         latex = compact_latex(tokens) if opts.rm_spaces else " ".join(tokens)
         confidence = self.confidence(reading)
         probs = reading.decoded.probs
-        rate = float(np.mean(probs)) if probs else 0.0
         ox, oy = reading.offset
         boxes = tuple(
-            BoundingBox(
-                x=int(b[0]) + ox,
-                y=int(b[1]) + oy,
-                width=int(b[2] - b[0]),
-                height=int(b[3] - b[1]),
-                confidence=confidence if p is None else p,
-                label=label,
+            _unrotate(
+                BoundingBox(
+                    x=int(b[0]) + ox,
+                    y=int(b[1]) + oy,
+                    width=int(b[2] - b[0]),
+                    height=int(b[3] - b[1]),
+                    confidence=confidence if p is None else p,
+                    label=label,
+                ),
+                turns,
+                img.width,
+                img.height,
             )
             for b, (label, p) in zip(reading.components.boxes, reading.symbols(), strict=True)
         )
@@ -136,14 +172,37 @@ class Recognizer:
             latex_styled=compact_latex(tokens),
             text=to_markdown(latex, opts.math_inline_delimiters),
             confidence=confidence,
-            confidence_rate=rate,
+            confidence_rate=float(np.mean(probs)) if probs else 0.0,
             boxes=boxes,
             image_width=img.width,
             image_height=img.height,
             timings=Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0),
             engine="local",
             reason="" if reading.decoded.finished else "the decoder hit its length limit",
+            auto_rotate_degrees=_DEGREES[turns],
         )
+
+    def _best_orientation(
+        self, img: DecodedImage, ink_shape: tuple[int, ...], reading: Reading
+    ) -> tuple[Reading, int]:
+        """Try the image turned by a quarter turn either way when the upright reading is
+        unsure and the ink is taller than wide (a formula rarely is); a turn is kept only when
+        it reads clearly more confidently. Upside-down images are not detected (trying them
+        costs a second full decode on every unsure formula). Returns the reading and the
+        counter-clockwise quarter turns applied."""
+        best, best_conf, turns = reading, self.confidence(reading), 0
+        if best_conf >= 0.5:
+            return best, 0
+        if ink_shape[0] <= 1.3 * ink_shape[1]:
+            return best, 0
+        for k in (1, 3):
+            pre = self.preprocessor(np.ascontiguousarray(np.rot90(img.gray, k)))
+            if pre.is_blank:
+                continue
+            other = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
+            if other is not None and self.confidence(other) > best_conf + 0.15:
+                best, best_conf, turns = other, self.confidence(other), k
+        return best, turns
 
     def read_ink(self, ink: NDArray[np.bool_], offset: tuple[int, int] = (0, 0)) -> Reading | None:
         """Segment an ink mask and decode it; None when there is nothing to read."""
@@ -154,9 +213,11 @@ class Recognizer:
         dec = self.model.decode(mem, max_len=self.config.max_tokens, beam=self.config.beam_width)
         tokens = dec.tokens
         valid = check_latex(tokens).ok
-        if not valid:
+        if not valid and self.settings.repair:
             tokens = repair_latex(tokens)
-        tokens = normalize_functions(strip_outer_braces(tokens))
+        tokens = strip_outer_braces(tokens)
+        if self.settings.normalize_functions:
+            tokens = normalize_functions(tokens)
         return Reading(tokens, dec, valid, comps, offset)
 
     def confidence(self, reading: Reading) -> float:
