@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -15,9 +14,7 @@ import pytest
 from server_testkit import RunningServer, data_url, run_server, settings_for
 
 from scipix.engines.registry import build_engine
-from scipix.errors import ModelError
 
-pytest.importorskip("scipix.engines.local")
 matplotlib = pytest.importorskip("matplotlib")
 mathtext = pytest.importorskip("matplotlib.mathtext")
 
@@ -34,31 +31,11 @@ def squash(latex: str) -> str:
     return re.sub(r"\s+", "", latex).replace("{", "").replace("}", "")
 
 
-def dev_model_dir() -> Path | None:
-    """Weights not shipped yet: ``$SCIPIX_TEST_MODEL_DIR``, else the newest training export."""
-    explicit = os.environ.get("SCIPIX_TEST_MODEL_DIR")
-    if explicit:
-        return Path(explicit)
-    root = Path(__file__).resolve().parents[2] / "training" / ".cache"
-    exports = sorted(root.glob("*/onnx/*-encoder.onnx"), key=lambda p: p.stat().st_mtime)
-    return exports[-1].parent if exports else None
-
-
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data_dir: Path = tmp_path_factory.mktemp("real")
     settings = settings_for(data_dir, **{"cache.enabled": False})
-    try:
-        engine = build_engine(settings)
-    except ModelError as exc:  # the shipped weights are missing: try a local training export
-        model_dir = dev_model_dir()
-        if model_dir is None:
-            pytest.skip(f"the local engine cannot load its models: {exc}")
-        settings = settings_for(
-            data_dir, **{"cache.enabled": False, "engines.local.model_dir": str(model_dir)}
-        )
-        engine = build_engine(settings)
-    with run_server(settings, engine) as srv:
+    with run_server(settings, build_engine(settings)) as srv:
         yield srv
 
 
