@@ -24,7 +24,6 @@ from scipix.engines.registry import build_engine
 from scipix.engines.remote import RemoteAuthError, RemoteEngine
 from scipix.io import decode_bytes
 
-pytest.importorskip("scipix.engines.local")
 mathtext = pytest.importorskip("matplotlib.mathtext")
 
 pytestmark = pytest.mark.slow

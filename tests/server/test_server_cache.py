@@ -15,8 +15,6 @@ import pytest
 from conftest import MakeServer
 from server_testkit import RunningServer, TestDoubleEngine, data_url, formula_png
 
-pytest.importorskip("scipix.engines.local")
-
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "quadratic.png"
 CACHE_ON = {"cache.enabled": True}
 KEYS = [
