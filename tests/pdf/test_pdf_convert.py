@@ -137,3 +137,34 @@ def test_scanned_pages(scanned_pdf: bytes, engine: Engine) -> None:
     got = _display(pages)
     print(f"\nscanned page: {len(got)} math regions: {got}")
     assert len(got) >= 3
+
+
+NUMBERED = r"""\documentclass{article}
+\usepackage{amsmath}
+\begin{document}
+\section{Results}
+The energy of a particle is given by the relation below, where $m$ is its mass.
+\begin{equation}
+E = m c^{2}
+\end{equation}
+We also recall the quadratic formula
+\begin{equation}
+x = \frac{-b \pm \sqrt{b^{2} - 4ac}}{2a}
+\end{equation}
+which solves the equation.
+\end{document}
+"""
+
+
+def test_equation_numbers_become_tags_and_page_numbers_go(tmp_path: Path, engine: Engine) -> None:
+    from pdf_samples import compile_latex
+
+    pages = convert_pdf(compile_latex(NUMBERED, tmp_path, "numbered"), engine)
+    text = render(pages, "mmd")
+    assert "E=mc^{2} \\tag{1}" in text
+    assert text.count("\\tag{") == 2 and "\\tag{2}" in text
+    assert "(1)" not in text and "(2)" not in text
+    assert not re.search(r"^\s*1\s*$", text, re.M)  # the page number in the footer is dropped
+    lines = json.loads(render(pages, "lines.json"))
+    tags = [ln.get("tag") for p in lines["pages"] for ln in p["lines"] if ln["type"] == "math"]
+    assert tags == ["1", "2"]

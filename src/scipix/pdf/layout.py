@@ -9,6 +9,8 @@ are lines whose font is clearly larger than the body text.
 
 from __future__ import annotations
 
+import re
+
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -147,6 +149,7 @@ class LayoutLine:
     block: int
     runs: tuple[Run, ...]
     heading_level: int = 0
+    tag: str = ""  # a display formula's equation number, e.g. "1" for "(1)" at the margin
 
 
 def _vertical_overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -355,6 +358,45 @@ def _displays(pieces: list[Piece], body: float, margins: dict[int, float]) -> se
     return display
 
 
+_EQUATION_NUMBER = re.compile(r"\(\s*([0-9A-Za-z]{1,4}(?:[.\-][0-9A-Za-z]{1,4})?)\s*\)")
+
+
+def _equation_numbers(
+    pieces: list[Piece], display: set[int], em: float
+) -> tuple[dict[int, str], set[int]]:
+    """Pieces like "(3)" or "(2.1)" beside a display formula, to the right on its band:
+    the display piece index -> the number, and the indexes of the number pieces."""
+    tags: dict[int, str] = {}
+    used: set[int] = set()
+    for i, p in enumerate(pieces):
+        if len(p.glyphs) > 12:
+            continue
+        m = _EQUATION_NUMBER.fullmatch(_text_of(p.glyphs, em).strip())
+        if m is None:
+            continue
+        mid = 0.5 * (p.top + p.bottom)
+        for j in display - {i}:
+            q = pieces[j]
+            if q.x1 < p.x0 and q.top - 0.5 * em <= mid <= q.bottom + 0.5 * em and j not in tags:
+                tags[j] = m.group(1)
+                used.add(i)
+                break
+    return tags, used
+
+
+def _page_numbers(pieces: list[Piece]) -> set[int]:
+    """A lone number below everything else on the page (a page number in the footer)."""
+    if len(pieces) < 2:
+        return set()
+    lowest = max(range(len(pieces)), key=lambda i: pieces[i].top)
+    p = pieces[lowest]
+    text = "".join(g.ch for g in p.glyphs).strip()
+    others_bottom = max(q.bottom for k, q in enumerate(pieces) if k != lowest)
+    if text.isdigit() and len(text) <= 4 and p.top > others_bottom:
+        return {lowest}
+    return set()
+
+
 def layout(glyphs: list[Glyph], page_width: float) -> list[LayoutLine]:
     """The page's lines in reading order, with paragraphs, headings and math marked."""
     if not glyphs:
@@ -374,6 +416,9 @@ def layout(glyphs: list[Glyph], page_width: float) -> list[LayoutLine]:
     col_margin = {c: _left_margin(pieces, [p for p in pieces if column(p) == c]) for c in (0, 1)}
     margins = {i: col_margin[column(p)] for i, p in enumerate(pieces)}
     display = _displays(pieces, body, margins)
+    tags, numbers = _equation_numbers(pieces, display, body)
+    skip = numbers | _page_numbers(pieces)
+    display -= skip
     heading_sizes = sorted(
         {p.size for p in pieces if p.size > body * 1.25 and p.math_ratio < 0.3}, reverse=True
     )
@@ -384,17 +429,25 @@ def layout(glyphs: list[Glyph], page_width: float) -> list[LayoutLine]:
     prev_kind = ""
     while i < len(pieces):
         p = pieces[i]
+        if i in skip:
+            i += 1
+            continue
         if i in display:
             merged = Piece()
             merged.extend(p)
-            while i + 1 < len(pieces) and i + 1 in display and column(pieces[i + 1]) == column(p):
+            tag = tags.get(i, "")
+            while i + 1 < len(pieces) and column(pieces[i + 1]) == column(p):
+                if i + 1 in skip:  # an equation number read between two display pieces
+                    i += 1
+                    continue
                 nxt = pieces[i + 1]
-                if nxt.top - merged.bottom > 1.2 * body:
+                if i + 1 not in display or nxt.top - merged.bottom > 1.2 * body:
                     break
                 merged.extend(nxt)
+                tag = tag or tags.get(i + 1, "")
                 i += 1
             block += 1
-            lines.append(LayoutLine("display", merged.box, block, ()))
+            lines.append(LayoutLine("display", merged.box, block, (), tag=tag))
             prev, prev_kind = merged, "display"
             i += 1
             continue

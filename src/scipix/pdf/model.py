@@ -66,6 +66,7 @@ class PageLine:
     block: int  # paragraph number on the page: lines of one paragraph share it
     heading_level: int = 0
     confidence: float = 1.0
+    tag: str = ""  # a display formula's equation number
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class PageLine:
             "heading_level": self.heading_level,
             "confidence": round(self.confidence, 4),
             "segments": [s.to_json() for s in self.segments],
+            **({"tag": self.tag} if self.tag else {}),
         }
 
     @classmethod
@@ -88,6 +90,7 @@ class PageLine:
             region=Box.from_json(data["region"]),
             block=int(data["block"]),
             heading_level=int(data["heading_level"]),
+            tag=str(data.get("tag", "")),
             confidence=float(data["confidence"]),
         )
 

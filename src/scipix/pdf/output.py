@@ -34,6 +34,8 @@ def line_text(line: PageLine, delims: Delimiters, escape: bool = False) -> str:
     """A line as text with its inline formulas between delimiters."""
     if line.kind == "math":
         latex = line.segments[0].value if line.segments else ""
+        if latex and line.tag:
+            latex += f" \\tag{{{line.tag}}}"
         return f"{delims.display[0]}\n{latex}\n{delims.display[1]}" if latex else ""
     parts: list[str] = []
     for seg in line.segments:

@@ -110,7 +110,8 @@ def _finish(
     k = first
     if line.kind == "display":
         seg = recognize_math(engine, crops[k], opts.rm_spaces)
-        return PageLine("math", (seg,), line.box, line.block, 0, seg.confidence), k + 1
+        page_line = PageLine("math", (seg,), line.box, line.block, 0, seg.confidence, line.tag)
+        return page_line, k + 1
     segments: list[Segment] = []
     for run in line.runs:
         if run.kind == "math":
