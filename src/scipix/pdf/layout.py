@@ -10,7 +10,6 @@ are lines whose font is clearly larger than the body text.
 from __future__ import annotations
 
 import re
-
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
