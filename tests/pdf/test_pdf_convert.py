@@ -151,7 +151,7 @@ We also recall the quadratic formula
 \begin{equation}
 x = \frac{-b \pm \sqrt{b^{2} - 4ac}}{2a}
 \end{equation}
-which solves the equation.
+which solves $a x^{2} + b x + c = 0$.
 \end{document}
 """
 
@@ -165,6 +165,8 @@ def test_equation_numbers_become_tags_and_page_numbers_go(tmp_path: Path, engine
     assert text.count("\\tag{") == 2 and "\\tag{2}" in text
     assert "(1)" not in text and "(2)" not in text
     assert not re.search(r"^\s*1\s*$", text, re.M)  # the page number in the footer is dropped
+    # "= 0" belongs to the formula; the sentence's full stop stays outside it, unspaced
+    assert text.rstrip().endswith("+c=0\\).")
     lines = json.loads(render(pages, "lines.json"))
     tags = [ln.get("tag") for p in lines["pages"] for ln in p["lines"] if ln["type"] == "math"]
     assert tags == ["1", "2"]

@@ -296,7 +296,10 @@ def _runs(piece: Piece, body: float, em: float) -> tuple[Run, ...]:
             if flags[i]:
                 continue
             text = "".join(g.ch for g in w)
-            mathlike = all(ch.isdigit() or ch in _OPERATORS or ch in "()[]" for ch in text)
+            core = text.rstrip("".join(_TRAILING_PUNCT))  # "0." ends a sentence after "= 0"
+            mathlike = bool(core) and all(
+                ch.isdigit() or ch in _OPERATORS or ch in "()[]" for ch in core
+            )
             near = (i > 0 and flags[i - 1]) or (i + 1 < len(words) and flags[i + 1])
             if mathlike and near and text not in _TRAILING_PUNCT:
                 flags[i] = True

@@ -44,7 +44,10 @@ def line_text(line: PageLine, delims: Delimiters, escape: bool = False) -> str:
                 parts.append(f"{delims.inline[0]}{seg.value}{delims.inline[1]}")
         else:
             parts.append(tex_escape(seg.value) if escape else seg.value)
-    return " ".join(p for p in parts if p)
+    out = ""
+    for part in (p for p in parts if p):
+        out += part if not out or part[0] in ".,;:!?)" else " " + part
+    return out
 
 
 def _join(prev: str, nxt: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -113,9 +113,14 @@ def _finish(
         page_line = PageLine("math", (seg,), line.box, line.block, 0, seg.confidence, line.tag)
         return page_line, k + 1
     segments: list[Segment] = []
-    for run in line.runs:
+    for n, run in enumerate(line.runs):
         if run.kind == "math":
-            segments.append(recognize_math(engine, crops[k], opts.rm_spaces))
+            seg = recognize_math(engine, crops[k], opts.rm_spaces)
+            nxt = line.runs[n + 1] if n + 1 < len(line.runs) else None
+            if nxt is not None and nxt.kind == "text" and nxt.text[:1] in ".,;:":
+                # the crop can catch the sentence's punctuation, which the text keeps anyway
+                seg = replace(seg, value=seg.value.rstrip(".,;:"))
+            segments.append(seg)
             k += 1
         else:
             segments.append(Segment("text", run.text))
