@@ -260,3 +260,86 @@ def test_bad_credentials_clear_error_nothing_cached(
     finally:
         cache.close()
         remote.close()
+
+
+PAPER = r"""\documentclass{article}
+\usepackage{amsmath}
+\begin{document}
+Hello from the remote paper.
+\[ x = \frac{a}{b} \]
+\end{document}
+"""
+
+
+def paper_pdf(folder: Path) -> Path:
+    import shutil
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    (folder / "paper.tex").write_text(PAPER)
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "paper.tex"],
+        cwd=folder,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return folder / "paper.pdf"
+
+
+def test_pdf_converted_by_the_remote(node_b: Node, tmp_path: Path) -> None:
+    from scipix.engines.remote import RemoteError
+    from scipix.engines.remote_pdf import convert_pdf_remote
+
+    remote = build_engine(
+        load_settings(
+            None,
+            {
+                "engines.remotes": {
+                    "node_b": {"url": f"{node_b.url}/v3", "app_id": B_ID, "app_key": B_KEY}
+                }
+            },
+        ),
+        "node_b",
+    )
+    assert isinstance(remote, RemoteEngine)
+    pdf = paper_pdf(tmp_path)
+    seen: list[float] = []
+    try:
+        mmd = convert_pdf_remote(remote, pdf.read_bytes(), "mmd", progress=seen.append)
+        assert "Hello from the remote paper." in mmd
+        assert "\\[" in mmd and "\\frac{a}{b}" in mmd
+        assert seen and seen[-1] == 100.0
+        tex = convert_pdf_remote(remote, pdf.read_bytes(), "tex")
+        assert "\\begin{document}" in tex and "\\frac{a}{b}" in tex
+        with pytest.raises(RemoteError) as bad:
+            convert_pdf_remote(remote, b"%PDF-1.4\n1 0 obj <<", "mmd")
+        assert (bad.value.remote_error_id or "").startswith("pdf_")
+    finally:
+        remote.close()
+    # the CLI hands the whole document to a remote engine
+    config = tmp_path / "a.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path / "data"}"\n' + remote_table("node_b", node_b.url, B_KEY)
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCIPIX_", "MATHPIX_"))}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scipix",
+            "pdf",
+            str(pdf),
+            "--engine",
+            "node_b",
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Hello from the remote paper." in out.stdout and "\\frac{a}{b}" in out.stdout

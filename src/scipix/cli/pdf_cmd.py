@@ -62,6 +62,11 @@ def pdf(
     data = file.read_bytes()
     with cli_errors():
         eng = build_engine(settings, engine)
+        from scipix.engines.remote import RemoteEngine
+
+        if isinstance(eng, RemoteEngine):  # the remote converts the whole document itself
+            _remote(eng, data, fmt, pages, output)
+            return
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -100,6 +105,22 @@ def pdf(
         err_console.print(f"wrote {output} ({len(results) - len(failed)}/{len(results)} pages)")
     if failed and len(failed) == len(results):
         raise typer.Exit(EXIT_ERROR)
+
+
+def _remote(
+    eng: object, data: bytes, fmt: PdfFormat, pages: str | None, output: Path | None
+) -> None:
+    from scipix.engines.remote import RemoteEngine
+    from scipix.engines.remote_pdf import convert_pdf_remote
+
+    assert isinstance(eng, RemoteEngine)
+    with err_console.status(f"converting on remote '{eng.name}' ..."):
+        text = convert_pdf_remote(eng, data, fmt.value, page_ranges=pages)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {output} (converted by remote '{eng.name}')")
 
 
 def register(app: typer.Typer) -> None:

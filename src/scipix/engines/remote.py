@@ -321,13 +321,18 @@ class RemoteEngine:
         return to_ocr_result(body, image, self.name, elapsed)
 
     def _post_with_retries(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.decode_json(self.send("POST", "text", json=payload))
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call (``path`` relative to the base URL) with retries and backoff on
+        connection errors, 429 and 5xx; raises RemoteTimeout / RemoteUnavailable."""
         attempts = self.spec.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 with self._lock:
                     self.requests_sent += 1
-                response = self._client.post("text", json=payload)
+                response = self._client.request(method, path, **kwargs)
             except httpx.TimeoutException as exc:
                 # Not retried: a read timeout may have been billed, and retrying multiplies
                 # the caller's wait. Connect timeouts are retried like connection errors.
@@ -364,10 +369,11 @@ class RemoteEngine:
                 )
                 self._sleep(wait)
                 continue
-            return self._decode(response)
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _decode(self, response: httpx.Response) -> dict[str, Any]:
+    def decode_json(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON object of an answer; remote errors raised with their Mathpix ids."""
         status = response.status_code
         try:
             body: Any = response.json()
