@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scipix.errors import CacheError
 
@@ -278,23 +279,25 @@ class MetadataStore:
 
     def embeddings(self, ids: list[int] | None = None) -> Iterator[tuple[int, bytes]]:
         """``(id, embedding)`` of the given entries, or of all of them."""
+        for r in self._rows("embedding", ids):
+            yield int(r[0]), bytes(r[1])
+
+    def payloads(self, ids: list[int] | None = None) -> Iterator[tuple[int, bytes, bool]]:
+        """``(id, payload, encrypted)`` of the given entries, or of all of them."""
+        for r in self._rows("payload, encrypted", ids):
+            yield int(r[0]), bytes(r[1]), bool(r[2])
+
+    def _rows(self, columns: str, ids: list[int] | None) -> Iterator[tuple[Any, ...]]:
+        """``id`` and ``columns`` of the given entries (500 ids per query), or of all."""
         if ids is None:
-            for r in self._db.execute("SELECT id, embedding FROM entries ORDER BY id"):
-                yield int(r[0]), bytes(r[1])
+            yield from self._db.execute(f"SELECT id, {columns} FROM entries ORDER BY id")
             return
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for r in self._db.execute(
-                f"SELECT id, embedding FROM entries WHERE id IN ({marks})", chunk
-            ).fetchall():
-                yield int(r[0]), bytes(r[1])
-
-    def payloads(self, ids: list[int] | None = None) -> Iterator[tuple[int, bytes, bool]]:
-        """``(id, payload, encrypted)`` of the given entries, or of all of them."""
-        if ids is None:
-            for r in self._db.execute("SELECT id, payload, encrypted FROM entries ORDER BY id"):
-                yield int(r[0]), bytes(r[1]), bool(r[2])
+            yield from self._db.execute(
+                f"SELECT id, {columns} FROM entries WHERE id IN ({marks})", chunk
+            ).fetchall()
             return
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
