@@ -29,6 +29,7 @@ from PIL import Image
 from scipix.preprocess import Preprocessor
 from scipix.recognizer.segment import segment
 from scipix.render import TexRenderer
+from scipix.render.kinds import KINDS, MATHTEXT_KINDS, WEB_KINDS, render_kind, render_mathtext
 
 log = logging.getLogger("build_dataset")
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -37,6 +38,7 @@ CHUNK = 400
 DPIS = (80, 100, 120, 150, 150, 200, 250, 300)
 FONT_SIZES = (10, 11, 12, 12)
 DEGRADE_FRACTION = 0.25
+MATHTEXT_DPIS = (100, 120, 150, 200, 300)
 
 
 def degrade(img: np.ndarray, rng: random.Random) -> np.ndarray:
@@ -58,21 +60,55 @@ def degrade(img: np.ndarray, rng: random.Random) -> np.ndarray:
     return np.clip(g, 0, 255).astype(np.uint8)
 
 
-def work(args: tuple[int, list[str], int]) -> dict[str, object]:
-    chunk_id, formulas, seed = args
+def parse_mix(spec: str) -> list[tuple[str, float]]:
+    """``"tex:3,katex_x1:1"`` -> [("tex", 3.0), ("katex_x1", 1.0)]; a bare kind weighs 1."""
+    out = []
+    for part in spec.split(","):
+        name, _, w = part.strip().partition(":")
+        if name not in KINDS:
+            raise SystemExit(f"unknown kind {name!r}; known: {', '.join(KINDS)}")
+        out.append((name, float(w or 1)))
+    return out
+
+
+def render_chunk(kind: str, formulas: list[str], rng: random.Random) -> list[np.ndarray | None]:
+    """One chunk's images as input kind ``kind`` (see scipix.render.kinds), seeded by rng."""
+    if kind == "tex":
+        dpi, size = rng.choice(DPIS), rng.choice(FONT_SIZES)
+        images = TexRenderer(font_size=size).render(formulas, dpi)
+        if rng.random() < DEGRADE_FRACTION:
+            images = [None if im is None else degrade(im, rng) for im in images]
+        return images
+    if kind in WEB_KINDS:
+        from scipix.render.web import WebRenderer
+
+        engine, scale = WEB_KINDS[kind]
+        images = WebRenderer(engine, scale, crop_from_page=True).render(formulas)  # type: ignore[arg-type]
+    elif kind in MATHTEXT_KINDS:
+        dpi = rng.choice(MATHTEXT_DPIS)
+        images = [render_mathtext(f, dpi, MATHTEXT_KINDS[kind]) for f in formulas]
+    else:  # scan150, dark: the benchmark's own seeded degradations of a TeX render
+        images = render_kind(kind, formulas, rng.choice(DPIS), seed=rng.randrange(1 << 30))
+    # colour images (tinted scans) become grey the way scipix.io decodes them
+    images = [
+        im if im is None or im.ndim == 2 else np.asarray(Image.fromarray(im).convert("L"))
+        for im in images
+    ]
+    if kind != "scan150" and rng.random() < DEGRADE_FRACTION:
+        images = [None if im is None else degrade(im, rng) for im in images]
+    return images
+
+
+def work(args: tuple[int, list[str], int, str]) -> dict[str, object]:
+    chunk_id, formulas, seed, kind = args
     rng = random.Random(seed * 1_000_003 + chunk_id)
-    dpi = rng.choice(DPIS)
-    size = rng.choice(FONT_SIZES)
-    degraded = rng.random() < DEGRADE_FRACTION
-    images = TexRenderer(font_size=size).render(formulas, dpi)
+    images = render_chunk(kind, formulas, rng)
     pre = Preprocessor()
     crops: dict[bytes, np.ndarray] = {}
     items = []
     for f, img in zip(formulas, images, strict=True):
         if img is None:
             continue
-        if degraded:
-            img = degrade(img, rng)
         p = pre(img)
         if p.is_blank:
             continue
@@ -88,7 +124,7 @@ def work(args: tuple[int, list[str], int]) -> dict[str, object]:
         items.append(
             (f, keys, c.boxes.astype(np.int16), np.minimum(c.areas, 65535).astype(np.uint16))
         )
-    return {"crops": crops, "items": items, "dpi": dpi, "failed": len(formulas) - len(items)}
+    return {"crops": crops, "items": items, "kind": kind, "failed": len(formulas) - len(items)}
 
 
 def load_formulas(seed: int, min_count: int) -> tuple[list[str], list[str]]:
@@ -110,13 +146,26 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--min-count", type=int, default=5)
+    ap.add_argument("--start", type=int, default=0, help="first formula of the shuffled pool")
+    ap.add_argument(
+        "--kinds",
+        default="tex",
+        help="input kinds with weights, one drawn per chunk: tex:4,katex_x1:1,scan150:1",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     formulas, vocab = load_formulas(args.seed, args.min_count)
-    formulas = formulas[: args.n]
-    log.info("%d formulas, vocab %d", len(formulas), len(vocab))
+    formulas = formulas[args.start : args.start + args.n]
+    mix = parse_mix(args.kinds)
+    log.info("%d formulas, vocab %d, kinds %s", len(formulas), len(vocab), mix)
+    pick = random.Random(args.seed + args.start)
     chunks = [
-        (i, formulas[s : s + CHUNK], args.seed)
+        (
+            i,
+            formulas[s : s + CHUNK],
+            args.seed,
+            pick.choices([k for k, _ in mix], [w for _, w in mix])[0],
+        )
         for i, s in enumerate(range(0, len(formulas), CHUNK))
     ]
     table: dict[bytes, int] = {}

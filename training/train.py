@@ -26,6 +26,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model import SymbolSeqModel
+from pack import load_arrays
 
 
 def _load_segment() -> ModuleType:
@@ -48,9 +49,23 @@ MAX_TOK = 152
 PAD, BOS, EOS = 0, 1, 2
 
 
-def load(data_dir: Path) -> dict[str, np.ndarray]:
-    z = np.load(data_dir / "data.npz")
-    d = {k: z[k] for k in z.files}
+def load(data_dirs: list[Path]) -> dict[str, np.ndarray]:
+    """Concatenate data sets (plain data.npz or packed, see pack.py); crop ids offset."""
+    parts = [load_arrays(p) for p in data_dirs]
+    d: dict[str, np.ndarray] = {}
+    base = 0
+    idx_parts, comp_off, tok_off = [], [np.zeros(1, np.int64)], [np.zeros(1, np.int64)]
+    for part in parts:
+        idx_parts.append(part["comp_idx"].astype(np.int64) + base)
+        base += len(part["crops"])
+        comp_off.append(part["comp_off"][1:] + comp_off[-1][-1])
+        tok_off.append(part["tok_off"][1:] + tok_off[-1][-1])
+    d["crops"] = np.concatenate([p["crops"] for p in parts])
+    d["comp_idx"] = np.concatenate(idx_parts)
+    d["comp_off"] = np.concatenate(comp_off)
+    d["tok_off"] = np.concatenate(tok_off)
+    for k in ("areas", "boxes", "tokens"):
+        d[k] = np.concatenate([p[k] for p in parts])
     crops = np.unpackbits(d["crops"], axis=1)[:, : CROP * CROP].reshape(-1, CROP, CROP)
     n = len(d["comp_off"]) - 1
     idx = np.full((n, MAX_COMP), -1, np.int32)
@@ -103,9 +118,21 @@ def make_batch(t: dict[str, torch.Tensor], ids: torch.Tensor, train: bool):
     if train:
         noise = torch.randn_like(feats[..., :6]) * 0.02
         feats = torch.cat([feats[..., :6] + noise, feats[..., 6:]], dim=-1)
+        crops = stroke_jitter(crops)
     tok = t["toks"][ids].long()
     tl = int((tok != PAD).sum(1).max())
     return crops, feats, pad, tok[:, :tl]
+
+
+def stroke_jitter(crops: torch.Tensor, p: float = 0.05) -> torch.Tensor:
+    """Thicken (dilate) or thin (erode) a random few component crops by one pixel."""
+    b, n, h, w = crops.shape
+    flat = crops.reshape(b * n, 1, h, w)
+    thick = F.max_pool2d(flat, 2, stride=1, padding=1)[..., :h, :w]
+    thin = 1 - F.max_pool2d(1 - flat, 2, stride=1, padding=1)[..., 1:, 1:]
+    r = torch.rand(b * n, 1, 1, 1, device=crops.device)
+    out = torch.where(r < p, thick, torch.where(r < 2 * p, thin, flat))
+    return out.reshape(b, n, h, w)
 
 
 @torch.no_grad()
@@ -127,7 +154,7 @@ def greedy(model: SymbolSeqModel, crops, feats, pad, max_len: int = MAX_TOK) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--data", type=Path, nargs="+", required=True, help="one or more data sets")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=7.0)
     ap.add_argument("--bs", type=int, default=384)
@@ -139,13 +166,17 @@ def main() -> None:
     ap.add_argument("--val", type=int, default=1000)
     ap.add_argument("--init", type=Path, default=None, help="continue from a state.pt")
     ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--save-every", type=float, default=120.0, help="checkpoint every N seconds")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     t0 = time.time()
     data = load(args.data)
-    vocab = ["<pad>", "<s>", "</s>", *json.loads((args.data / "vocab.json").read_text())]
+    vocabs = [json.loads((p / "vocab.json").read_text()) for p in args.data]
+    if any(v != vocabs[0] for v in vocabs):
+        raise SystemExit("data sets have different vocabularies")
+    vocab = ["<pad>", "<s>", "</s>", *vocabs[0]]
     print(
         f"loaded {len(data['ncomp'])} formulas, {len(data['crops'])} crops in "
         f"{time.time() - t0:.0f}s on {dev}",
@@ -170,11 +201,16 @@ def main() -> None:
         model.load_state_dict({k: v.float() for k, v in ck["state"].items()})
         print(f"continuing from {args.init}", flush=True)
     print(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
+    amp = dev.type == "cuda"
+    if args.init is not None:
+        model.eval()
+        exact, total = evaluate(model, t, val_ids, amp)
+        print(f"before: val exact token match {exact}/{total} = {exact / total:.3f}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     budget = args.minutes * 60
     start = time.time()
     step, epoch, warm = 0, 0, args.warmup
-    amp = dev.type == "cuda"
+    last_save = start
     model.train()
     stop = False
     while not stop:
@@ -204,6 +240,9 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             step += 1
+            if time.time() - last_save > args.save_every:
+                save(model, vocab, args.out)  # a run cut off by its time limit still leaves weights
+                last_save = time.time()
             if step % 200 == 0:
                 print(
                     f"step {step} epoch {epoch} {time.time() - start:.0f}s loss {loss.item():.4f} "
@@ -212,27 +251,39 @@ def main() -> None:
                 )
         epoch += 1
     model.eval()
+    exact, total = evaluate(model, t, val_ids, amp)
+    print(
+        f"done: {step} steps, {epoch} epochs, val exact token match {exact}/{total} "
+        f"= {exact / max(total, 1):.3f}",
+        flush=True,
+    )
+    save(model, vocab, args.out)
+    print("wrote", args.out, flush=True)
+
+
+def evaluate(model: SymbolSeqModel, t, val_ids: torch.Tensor, amp: bool) -> tuple[int, int]:
+    """Exact token match of greedy decoding on the held-out formulas."""
     exact = total = 0
-    for s in range(0, args.val, 250):
+    for s in range(0, len(val_ids), 250):
         ids = val_ids[s : s + 250]
         crops, feats, pad, tok = make_batch(t, ids, False)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast(crops.device.type, dtype=torch.bfloat16, enabled=amp):
             pred = greedy(model, crops, feats, pad)
         for p, g in zip(pred.tolist(), tok.tolist(), strict=True):
             p = p[1 : p.index(EOS)] if EOS in p else p[1:]
             g = g[1 : g.index(EOS)]
             exact += p == g
             total += 1
-    print(
-        f"done: {step} steps, {epoch} epochs, val exact token match {exact}/{total} "
-        f"= {exact / max(total, 1):.3f}",
-        flush=True,
-    )
-    args.out.mkdir(parents=True, exist_ok=True)
-    model_cpu = model.float().cpu()
-    state = {k: v.half() for k, v in model_cpu.state_dict().items()}
-    torch.save({"state": state, "cfg": model_cpu.cfg, "vocab": vocab}, args.out / "state.pt")
-    print("wrote", args.out, flush=True)
+    return exact, total
+
+
+def save(model: SymbolSeqModel, vocab: list[str], out: Path) -> None:
+    """fp16 weights, config and vocabulary to out/state.pt (written atomically)."""
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().float().cpu().half() for k, v in model.state_dict().items()}
+    tmp = out / "state.pt.tmp"
+    torch.save({"state": state, "cfg": model.cfg, "vocab": vocab}, tmp)
+    tmp.replace(out / "state.pt")
 
 
 if __name__ == "__main__":

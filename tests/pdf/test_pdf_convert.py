@@ -137,6 +137,32 @@ def test_scanned_pages(scanned_pdf: bytes, engine: Engine) -> None:
     got = _display(pages)
     print(f"\nscanned page: {len(got)} math regions: {got}")
     assert len(got) >= 3
+    # inline math inside a scanned text line is read from the pixels, not left as OCR text
+    intro = next(
+        ln for ln in pages[0].lines if any("study the circle" in s.value for s in ln.segments)
+    )
+    inline = [s.value for s in intro.segments if s.kind == "math"]
+    print(f"inline math in the scanned line: {inline}")
+    assert "x^{2}+y^{2}=1" in inline
+    assert r"\(x^{2}+y^{2}=1\)" in mmd
+
+
+def test_inline_math_spans_in_ocr_words() -> None:
+    from scipix.pdf.scanned import inline_math_spans
+
+    def spans(line: str) -> list[str]:
+        words = line.split()
+        return [" ".join(words[a:b]) for a, b in inline_math_spans(words)]
+
+    assert spans("We study the circle x2 + y2 = 1 and the energy E = mc2 in this note.") == [
+        "x2 + y2 = 1",
+        "E = mc2",
+    ]
+    assert spans("The quadratic formula gives the roots of a polynomial:") == []
+    assert spans("2 Results") == []
+    assert spans("Let f(x) = a + b where α is small and well-known.") == ["f(x) = a + b", "α"]
+    assert spans("so a = b, as claimed") == ["a = b,"]
+    assert spans("the sum x + y, then") == ["x + y,"]
 
 
 NUMBERED = r"""\documentclass{article}

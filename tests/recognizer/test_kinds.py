@@ -63,6 +63,26 @@ def test_katex_and_mathjax_screenshots() -> None:
     assert k2[0].shape[0] == pytest.approx(2 * k1[0].shape[0], abs=2)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not web_available(), reason="needs Playwright, chromium, npm ci in benchmarks/web"
+)
+def test_page_crops_match_element_screenshots() -> None:
+    from scipix.render.web import WebRenderer
+
+    formulas = [r"\frac{a}{b}", r"\undefinedmacro x", r"\sum_{i=1}^{n} x_{i}^{2}"]
+    for scale in (1.0, 2.0):
+        slow = WebRenderer("katex", scale).render(formulas)
+        fast = WebRenderer("katex", scale, crop_from_page=True).render(formulas)
+        assert fast[1] is None and slow[1] is None
+        for a, b in ((fast[0], slow[0]), (fast[2], slow[2])):
+            assert a is not None and b is not None
+            assert abs(a.shape[0] - b.shape[0]) <= 2 and abs(a.shape[1] - b.shape[1]) <= 2
+            ia, ib = Preprocessor()(a).ink, Preprocessor()(b).ink
+            assert abs(len(segment(ia)) - len(segment(ib))) == 0
+            assert abs(int(ia.sum()) - int(ib.sum())) <= 0.05 * ib.sum()
+
+
 def _noisy(img: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.uint8]:
     g = np.pad(img, 20, constant_values=255).astype(np.float32) * 0.85
     g += rng.normal(0.0, 4.0, g.shape)

@@ -5,7 +5,10 @@ OCR boxes whose vertical extents overlap are grouped into rows. A row that is on
 of words (two or more words of letters), or that starts at the text's left margin and is wide,
 is a text line; every other row (centred fragments, symbols, low confidence) is math, and
 neighbouring math rows merge into one display formula that the engine reads from the page
-pixels. Inline math inside scanned text lines stays as the text OCR read it (v1).
+pixels. Inside text lines, runs of words that read as math (operators with operands, letters
+run into digits as in ``x2`` for x squared, Greek and other math symbols) are cut out by their
+word boxes and read by the engine as inline math; a reading the engine is unsure of keeps the
+OCR text.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,6 +31,62 @@ _OCR_LOCK = threading.Lock()
 _OCR: Any = None
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _MATHY = set("=±√∑∫∞^_+<>≤≥×÷∂∇")
+
+
+_OPERATORS = set("=+−-±×÷·<>≤≥≈≠→←⇒⇔∈∉⊂⊆∪∩∼")
+_STRONG = set("∑∏∫∮√∞∂∇^_αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ")
+_SCRIPTED = re.compile(r"^[A-Za-z]{1,3}\d{1,2}$")  # x2, mc2: a superscript read flat
+_CALL = re.compile(r"^[A-Za-z]{1,3}\([A-Za-z0-9,+−-]{1,8}\)$")  # f(x), g(a,b)
+_ARTICLES = {"a", "A", "I"}
+_PUNCT = ".,;:"
+INLINE_MIN_CONFIDENCE = 0.35
+
+
+def _word_kind(word: str) -> str:
+    """'op', 'strong', 'operand', 'weak' (an article that may be a variable), 'text'."""
+    core = word.rstrip(_PUNCT)
+    if not core:
+        return "text"
+    if all(ch in _OPERATORS for ch in core):
+        return "op"
+    if any(ch in _STRONG for ch in core) or _SCRIPTED.match(core) or _CALL.match(core):
+        return "strong"
+    if core in _ARTICLES:
+        return "weak"
+    if (len(core) == 1 and core.isalpha()) or core.replace(".", "").isdigit():
+        return "operand"
+    if any(ch in _OPERATORS for ch in core[1:-1]) and not core.replace("-", "").isalpha():
+        return "strong"  # x+y=1 read as one word, not a hyphenated word
+    return "text"
+
+
+def inline_math_spans(words: list[str]) -> list[tuple[int, int]]:
+    """Half-open index ranges of the words that read as one inline formula each."""
+    kinds = [_word_kind(w) for w in words]
+    for i, k in enumerate(kinds):  # "a" is a variable only next to an operator
+        if k == "weak":
+            near = {kinds[j] for j in (i - 1, i + 1) if 0 <= j < len(kinds)}
+            kinds[i] = "operand" if "op" in near else "text"
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        if kinds[i] == "text":
+            i += 1
+            continue
+        j = i
+        while j < len(words) and kinds[j] != "text":
+            j += 1
+            if words[j - 1][-1:] in _PUNCT and words[j - 1].rstrip(_PUNCT):
+                break  # sentence punctuation ends the formula
+        run = kinds[i:j]
+        while run and run[-1] == "op":  # a dangling operator belongs to the prose
+            run.pop()
+            j -= 1
+        has_op = "op" in run and any(k != "op" for k in run)
+        if run and ("strong" in run or (has_op and len(run) >= 3)):
+            spans.append((i, j))
+        i = max(j, i + 1)
+    return spans
 
 
 class TextOcrUnavailable(ScipixError):
@@ -54,11 +114,21 @@ def text_ocr() -> Any:
         return _OCR
 
 
+@dataclass(frozen=True, slots=True)
+class _Word:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
 @dataclass(slots=True)
 class _Row:
     boxes: list[tuple[float, float, float, float]]  # x0, y0, x1, y1 in pixels
     texts: list[str]
     scores: list[float]
+    words: list[list[_Word]]  # per OCR box, its words with their boxes
 
     @property
     def x0(self) -> float:
@@ -78,7 +148,10 @@ class _Row:
 
 
 def _rows(
-    boxes: list[tuple[float, float, float, float]], texts: list[str], scores: list[float]
+    boxes: list[tuple[float, float, float, float]],
+    texts: list[str],
+    scores: list[float],
+    words: list[list[_Word]],
 ) -> list[_Row]:
     order = sorted(range(len(boxes)), key=lambda i: (boxes[i][1], boxes[i][0]))
     rows: list[_Row] = []
@@ -89,15 +162,96 @@ def _rows(
                 row.boxes.append(b)
                 row.texts.append(texts[i])
                 row.scores.append(scores[i])
+                row.words.append(words[i])
                 break
         else:
-            rows.append(_Row([b], [texts[i]], [scores[i]]))
+            rows.append(_Row([b], [texts[i]], [scores[i]], [words[i]]))
     for row in rows:  # left to right inside a row
         idx = sorted(range(len(row.boxes)), key=lambda k: row.boxes[k][0])
         row.boxes = [row.boxes[k] for k in idx]
         row.texts = [row.texts[k] for k in idx]
         row.scores = [row.scores[k] for k in idx]
+        row.words = [row.words[k] for k in idx]
     return rows
+
+
+def _words(result: Any, n: int) -> list[list[_Word]]:
+    """Each OCR box's words with axis-aligned pixel boxes ([] where the OCR gave none)."""
+    out: list[list[_Word]] = []
+    raw = getattr(result, "word_results", None) or ()
+    for k in range(n):
+        line = raw[k] if k < len(raw) else ()
+        words = []
+        for item in line or ():
+            text, _score, quad = item
+            q = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
+            if not str(text).strip() or len(q) == 0:
+                continue
+            x0, y0 = q.min(axis=0)
+            x1, y1 = q.max(axis=0)
+            words.append(_Word(str(text), float(x0), float(y0), float(x1), float(y1)))
+        out.append(words)
+    return out
+
+
+def _clear_border_ink(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Whiten ink that touches the crop's edge: pieces of the neighbouring words and lines."""
+    if crop.size == 0:
+        return crop
+    _, mask = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, labels = cv2.connectedComponents(mask, connectivity=8)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    touching = np.setdiff1d(np.unique(edge), [0])
+    out = crop.copy()
+    if touching.size:
+        gone = np.isin(labels, touching).astype(np.uint8)
+        out[cv2.dilate(gone, np.ones((3, 3), np.uint8)) > 0] = 255  # with their grey fringe
+    return out
+
+
+def _text_segments(
+    row: _Row, gray: NDArray[np.uint8], engine: Engine, opts: PageOptions
+) -> tuple[Segment, ...]:
+    """A text row as text and inline-math segments (math read from the page pixels)."""
+    conf = min(row.scores)
+    words = [w for line in row.words for w in line]
+    plain = " ".join(t.strip() for t in row.texts)
+    if not words or " ".join(w.text for w in words).replace(" ", "") != plain.replace(" ", ""):
+        return (Segment("text", plain, conf),)  # word boxes missing or not matching the line
+    spans = inline_math_spans([w.text for w in words])
+    if not spans:
+        return (Segment("text", plain, conf),)
+    out: list[Segment] = []
+    text: list[str] = []
+    pos = 0
+    for a, b in spans:
+        text += [w.text for w in words[pos:a]]
+        span = words[a:b]
+        tail = span[-1].text[len(span[-1].text.rstrip(_PUNCT)) :]
+        h = max(w.y1 for w in span) - min(w.y0 for w in span)
+        last = span[-1]
+        cut = len(tail) * (last.x1 - last.x0) / max(1, len(last.text))  # the punctuation
+        # pad sideways up to half the gap to the neighbouring words
+        left = min(0.15 * h, (span[0].x0 - words[a - 1].x1) / 2 if a > 0 else 0.15 * h)
+        right = min(0.15 * h, (words[b].x0 - last.x1) / 2 if b < len(words) else 0.15 * h)
+        x0 = min(w.x0 for w in span) - max(left, 0.0)
+        x1 = max(w.x1 for w in span) - cut + (0.0 if tail else max(right, 0.0))
+        y0, y1 = min(w.y0 for w in span), max(w.y1 for w in span)
+        crop = _clear_border_ink(gray[max(0, int(y0)) : int(y1) + 1, max(0, int(x0)) : int(x1) + 1])
+        seg = recognize_math(engine, np.pad(crop, 8, constant_values=255), opts.rm_spaces)
+        value = seg.value.rstrip(".,;:") if tail else seg.value
+        if not value or seg.confidence < INLINE_MIN_CONFIDENCE:
+            text += [w.text for w in span]
+        else:
+            if text:
+                out.append(Segment("text", " ".join(text), conf))
+            out.append(Segment("math", value, seg.confidence))
+            text = [tail] if tail else []
+        pos = b
+    text += [w.text for w in words[pos:]]
+    if text:
+        out.append(Segment("text", " ".join(text), conf))
+    return tuple(out)
 
 
 def _is_text(row: _Row, margin: float, page_width: float) -> bool:
@@ -119,7 +273,7 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
     assert prep.scan is not None
     rgb: NDArray[np.uint8] = prep.scan
     ocr = text_ocr()
-    result = ocr(rgb)
+    result = ocr(rgb, return_word_box=True)
     raw_boxes = [] if result.boxes is None else list(result.boxes)
     boxes = [
         (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 0].max()), float(b[:, 1].max()))
@@ -127,7 +281,7 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
     ]
     texts = [str(t) for t in (result.txts or ())]
     scores = [float(s) for s in (result.scores or ())]
-    rows = _rows(boxes, texts, scores)
+    rows = _rows(boxes, texts, scores, _words(result, len(boxes)))
     width_px = float(rgb.shape[1])
     margin = float(np.percentile([r.x0 for r in rows], 10)) if rows else 0.0
     scale = 72.0 / opts.scan_dpi
@@ -149,10 +303,14 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
             box = Box(
                 row.x0 * scale, row.y0 * scale, (row.x1 - row.x0) * scale, (row.y1 - row.y0) * scale
             )
-            text = " ".join(t.strip() for t in row.texts)
             conf = min(row.scores)
             kind: LineKind = "heading" if level else "text"
-            lines.append(PageLine(kind, (Segment("text", text, conf),), box, block, level, conf))
+            segments = (
+                (Segment("text", " ".join(t.strip() for t in row.texts), conf),)
+                if level
+                else _text_segments(row, gray, engine, opts)
+            )
+            lines.append(PageLine(kind, segments, box, block, level, conf))
             prev_bottom, prev_kind = row.y1, kind
             i += 1
             continue
@@ -174,4 +332,4 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
     return PageResult(prep.number, prep.width, prep.height, tuple(lines), scanned=True)
 
 
-__all__ = ["TextOcrUnavailable", "convert_scanned", "text_ocr"]
+__all__ = ["TextOcrUnavailable", "convert_scanned", "inline_math_spans", "text_ocr"]

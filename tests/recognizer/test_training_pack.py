@@ -1,0 +1,64 @@
+"""training/pack.py: the packed data set holds exactly what the plain one does."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pack() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "scipix_training_pack", ROOT / "training" / "pack.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _dataset(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    ncomp = rng.integers(1, 30, n)
+    ntok = rng.integers(1, 40, n)
+    comps = int(ncomp.sum())
+    return {
+        "crops": rng.integers(0, 256, (500, 72), dtype=np.uint8),
+        "comp_idx": rng.zipf(1.5, comps).clip(max=499).astype(np.int32),
+        "comp_off": np.concatenate([[0], np.cumsum(ncomp)]).astype(np.int64),
+        "areas": rng.integers(0, 65535, comps).astype(np.uint16),
+        "boxes": rng.integers(0, 3000, (comps, 4)).astype(np.int16),
+        "tokens": rng.integers(3, 560, int(ntok.sum())).astype(np.int16),
+        "tok_off": np.concatenate([[0], np.cumsum(ntok)]).astype(np.int64),
+    }
+
+
+def test_pack_round_trip_keeps_every_formula(tmp_path: Path) -> None:
+    pack = _pack()
+    d = _dataset(np.random.default_rng(0), 300)
+    sub = pack.subset(d, 200)
+    pack.save_pack(sub, tmp_path / "pk")
+    back = pack.load_arrays(tmp_path / "pk")
+    assert len(back["comp_off"]) == 201
+    ce = int(d["comp_off"][200])
+    # same crop pixels for every component, the most frequent crop first
+    assert np.array_equal(back["crops"][back["comp_idx"]], d["crops"][d["comp_idx"][:ce]])
+    counts = np.bincount(back["comp_idx"])
+    assert counts[0] == counts.max() and counts.min() > 0
+    for k in ("boxes", "areas"):
+        assert np.array_equal(back[k], d[k][:ce])
+    assert np.array_equal(back["tokens"], d["tokens"][: int(d["tok_off"][200])])
+
+
+def test_plain_npz_loads_the_same(tmp_path: Path) -> None:
+    pack = _pack()
+    d = _dataset(np.random.default_rng(1), 50)
+    (tmp_path / "plain").mkdir()
+    np.savez_compressed(tmp_path / "plain" / "data.npz", **d)
+    back = pack.load_arrays(tmp_path / "plain")
+    assert all(np.array_equal(back[k], v) for k, v in d.items())
