@@ -30,6 +30,8 @@ def main() -> None:
     ap.add_argument("--skip", type=int, default=130_000)
     ap.add_argument("--n", type=int, default=600)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--all-dpis", action="store_true", help="every formula at 100, 150 and 300 dpi")
     args = ap.parse_args()
     formulas, _ = load_formulas(args.seed, 5)
     pool = formulas[args.skip : args.skip + args.n]
@@ -37,7 +39,7 @@ def main() -> None:
     renderer = TexRenderer()
     feats, labels, base = [], [], []
     for dpi in (100, 150, 300):
-        part = pool[dpi % 3 :: 3]
+        part = pool if args.all_dpis else pool[dpi % 3 :: 3]
         imgs = renderer.render(part, dpi)
         preds, keep = [], []
         for k, img in enumerate(imgs):
@@ -56,18 +58,21 @@ def main() -> None:
             labels.append(rimgs[j] is not None and image_match(rimgs[j], imgs[k]))  # type: ignore[arg-type]
     x = np.asarray(feats, np.float64)
     y = np.asarray(labels, np.float64)
-    w = np.zeros(x.shape[1] + 1)
-    xb = np.hstack([x, np.ones((len(x), 1))])
-    for _ in range(5000):
+    # fit on standardised features (plain gradient descent converges there), then fold the
+    # scaling back into the weights the recognizer applies to the raw features
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    xb = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    for _ in range(args.steps):
         p = 1 / (1 + np.exp(-xb @ w))
-        grad = xb.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:-1], 0]
-        w -= 0.5 * grad
-    p = 1 / (1 + np.exp(-xb @ w))
+        w -= 0.5 * (xb.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:-1], 0])
+    raw = np.r_[w[:-1] / sd, w[-1] - float(np.sum(w[:-1] * mu / sd))]
+    p = 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ raw)))
     print(f"n={len(y)} accuracy={y.mean():.3f}")
     print(
         f"AUROC before={auroc(base, list(y.astype(bool))):.3f} after={auroc(list(p), list(y.astype(bool))):.3f}"
     )
-    print("calibration=(" + ", ".join(f"{v:.4f}" for v in w) + ")")
+    print("calibration=(" + ", ".join(f"{v:.4f}" for v in raw) + ")")
 
 
 if __name__ == "__main__":

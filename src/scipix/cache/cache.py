@@ -95,12 +95,14 @@ class SimilarityCache:
         self._pid = os.getpid()
         self._store = MetadataStore(self._db_path)
         self._check_embedding_version()
+        self._check_producer()
         self._sync = IndexSync(options, self._store, self._latex_of)
 
     @classmethod
-    def open(cls, config: CacheConfig) -> SimilarityCache:
-        """Open (creating if needed) the cache described by ``settings.cache``."""
-        return cls(CacheOptions.from_config(config))
+    def open(cls, config: CacheConfig, producer: str | None = None) -> SimilarityCache:
+        """Open (creating if needed) the cache described by ``settings.cache``; ``producer``
+        names what fills it (see :func:`scipix.engines.registry.cache_producer`)."""
+        return cls(CacheOptions.from_config(config, producer))
 
     def _check_embedding_version(self) -> None:
         want = f"{EMBED_VERSION}:{self.options.dimension}"
@@ -112,6 +114,20 @@ class SimilarityCache:
                 log.warning("cache embedding changed (%s -> %s): clearing the cache", have, want)
                 self._store.clear()
             self._store.set_meta("embedding", want)
+
+    def _check_producer(self) -> None:
+        """Drop results another model stored: a new model must not answer with old readings."""
+        want = self.options.producer
+        if want is None:
+            return
+        with self._store.transaction():
+            have = self._store.meta("producer")
+            if have == want:
+                return
+            if have is not None:
+                log.warning("the recognizer changed (%s -> %s): clearing the cache", have, want)
+                self._store.clear()
+            self._store.set_meta("producer", want)
 
     def _db(self) -> MetadataStore:
         """The store of this process (a forked child opens its own connection)."""

@@ -33,6 +33,9 @@ class CacheOptions:
     encryption_key_env: str = "SCIPIX_CACHE_KEY"
     candidates: int = 4  # vector candidates verified per lookup
     save_every: int = 1000  # changes between automatic saves of the vector index
+    # who fills the cache (the recognizer model's fingerprint): results stored by another
+    # producer are dropped when the cache opens; None (admin commands) checks nothing
+    producer: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dir", Path(self.dir).expanduser())
@@ -46,7 +49,7 @@ class CacheOptions:
             raise CacheError("the ruvector backend stores float32 only: set cache.dtype = 'f32'")
 
     @classmethod
-    def from_config(cls, config: CacheConfig) -> CacheOptions:
+    def from_config(cls, config: CacheConfig, producer: str | None = None) -> CacheOptions:
         if config.dir is None:
             raise CacheError("cache.dir is not set")
         dtype: Dtype
@@ -73,6 +76,7 @@ class CacheOptions:
             min_confidence=config.min_confidence,
             encrypt=config.encrypt,
             encryption_key_env=config.encryption_key_env,
+            producer=producer,
         )
 
 

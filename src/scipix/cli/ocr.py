@@ -78,8 +78,9 @@ def _build(settings: Settings, engine_name: str | None) -> Engine:
         return engine
     from scipix.cache import SimilarityCache
     from scipix.engines.cached import CachedEngine
+    from scipix.engines.registry import cache_producer
 
-    return CachedEngine(engine, SimilarityCache.open(settings.cache))
+    return CachedEngine(engine, SimilarityCache.open(settings.cache, cache_producer(settings)))
 
 
 def _recognize_all(

@@ -78,4 +78,22 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
     return factory(settings)
 
 
-__all__ = ["ALIASES", "EngineFactory", "build_engine", "engine_names", "register_engine"]
+def cache_producer(settings: Settings) -> str:
+    """What fills the similarity cache: the local recognizer's model fingerprint and beam
+    width (the cache drops its entries when this changes, e.g. after a model upgrade)."""
+    from scipix.recognizer.config import MODELS
+
+    local = settings.engines.local
+    model = MODELS.get(local.model)
+    fingerprint = model.fingerprint() if model is not None else "unknown"
+    return f"{local.model}:{fingerprint}:beam{local.beam_width}"
+
+
+__all__ = [
+    "ALIASES",
+    "EngineFactory",
+    "build_engine",
+    "cache_producer",
+    "engine_names",
+    "register_engine",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +17,9 @@ class ModelConfig:
     """Everything needed to load and run one recognizer model.
 
     ``calibration`` holds logistic-regression weights over the confidence features
-    (mean token log-probability, min token log-probability, log length, finished, valid) and
-    a bias, fitted by ``training/calibrate.py`` on formulas outside the benchmark.
+    (mean token log-probability, min token log-probability, log length, finished, valid,
+    tokens under probability 0.5, tokens under 0.9) and a bias, fitted by
+    ``training/calibrate.py`` on formulas outside the benchmark.
     """
 
     name: str
@@ -28,7 +31,14 @@ class ModelConfig:
     max_components: int = 256
     max_tokens: int = 200
     beam_width: int = 1
-    calibration: tuple[float, ...] = (3.0, 0.6, 0.0, 2.0, 1.0, 1.0)
+    calibration: tuple[float, ...] = (3.0, 0.6, 0.0, 2.0, 1.0, 0.0, 0.0, 1.0)
+
+    def fingerprint(self) -> str:
+        """Changes whenever the model could answer differently (weights, decoding, calibration)."""
+        blob = json.dumps(
+            [self.name, self.sha256, self.beam_width, self.max_tokens, self.calibration]
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def files(self, model_dir: Path | None = None) -> ModelFiles:
         d = model_dir or MODELS_DIR
@@ -36,17 +46,17 @@ class ModelConfig:
 
 
 MODELS: dict[str, ModelConfig] = {
-    "symbolseq-v1": ModelConfig(
-        name="symbolseq-v1",
-        encoder="symbolseq-v1-encoder.onnx",
-        decoder="symbolseq-v1-decoder.onnx",
-        vocab="symbolseq-v1-vocab.json",
+    "symbolseq-v2": ModelConfig(
+        name="symbolseq-v2",
+        encoder="symbolseq-v2-encoder.onnx",
+        decoder="symbolseq-v2-decoder.onnx",
+        vocab="symbolseq-v2-vocab.json",
         sha256=(
-            "2d5a38b1e48d9c8c023330af59ad9c27429ad7be68042fb3322a4e3177bf35e0",
-            "720e509cbde6147e84c58294c9db854ef20403ab7be298089dfc5e1650a94f88",
+            "88ff5f1fee5233d223aad61a30f16ee82256d7af4eeb1bb2e4a7574a885b2515",
+            "8d7b4c8a320297e128110d9fc7d4b139f0ff2b572815cef4d962b498bf4be217",
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
-        # training/calibrate.py --skip 130000 --n 900: n=875, AUROC 0.876 -> 0.883
-        calibration=(2.0054, 3.3921, -0.6433, 0.7501, 0.7728, 3.3665),
+        # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878
+        calibration=(9.0546, 1.6159, -0.5599, -0.0759, 2.5479, -0.1087, -0.1733, 2.5451),
     ),
 }

@@ -54,16 +54,20 @@ class Reading:
         return [(" ".join(t), min(p) if p else None) for t, p in zip(tokens, probs, strict=True)]
 
     def confidence_features(self) -> tuple[float, ...]:
-        """Mean and min token log-probability, log length, finished, structurally valid."""
+        """Mean and min token log-probability, log length, finished, structurally valid,
+        and how many tokens were read with probability under 0.5 and under 0.9."""
         if not self.decoded.probs:
-            return (-20.0, -20.0, 0.0, 0.0, 0.0)
-        logp = np.log(np.maximum(np.asarray(self.decoded.probs, dtype=np.float64), 1e-9))
+            return (-20.0, -20.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        probs = np.asarray(self.decoded.probs, dtype=np.float64)
+        logp = np.log(np.maximum(probs, 1e-9))
         return (
             float(logp.mean()),
             float(logp.min()),
             math.log(len(logp) + 1.0),
             1.0 if self.decoded.finished else 0.0,
             1.0 if self.valid else 0.0,
+            float((probs < 0.5).sum()),
+            float((probs < 0.9).sum()),
         )
 
 
@@ -110,7 +114,7 @@ class Recognizer:
     @classmethod
     def from_name(
         cls,
-        name: str = "symbolseq-v1",
+        name: str = "symbolseq-v2",
         *,
         model_dir: Path | None = None,
         beam_width: int = 0,

@@ -32,6 +32,7 @@ from scipix.config import Settings
 from scipix.engines.base import Engine
 from scipix.engines.cached import CachedEngine
 from scipix.engines.engine_set import EngineSet
+from scipix.engines.registry import cache_producer
 from scipix.errors import ConfigError, ScipixError
 from scipix.jobs.runner import JobRunner
 from scipix.jobs.store import JobStore
@@ -92,7 +93,9 @@ def _engine_set(settings: Settings, engine: Engine, cache: SimilarityCache | Non
 async def _startup(app: FastAPI, settings: Settings, engine: Engine | None) -> Runtime:
     cache: SimilarityCache | None = None
     if settings.cache.enabled:
-        cache = await asyncio.to_thread(SimilarityCache.open, settings.cache)
+        cache = await asyncio.to_thread(
+            SimilarityCache.open, settings.cache, cache_producer(settings)
+        )
     try:
         return await _start(app, settings, engine, cache)
     except BaseException:

@@ -1,0 +1,93 @@
+"""Two recognizer models timed in one run, alternating image by image (a fair latency ratio).
+
+    git show <old-commit>:src/scipix/models/symbolseq-v1-encoder.onnx > /tmp/v1/...  (etc.)
+    python benchmarks/compare_models.py /tmp/v1:symbolseq-v1 src/scipix/models:symbolseq-v2
+
+Each argument is DIR:NAME, where DIR holds NAME-encoder.onnx, NAME-decoder.onnx and
+NAME-vocab.json (SHA-256 taken from the files themselves). The images are the accuracy
+benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from scipix.bench import load_set, rendered
+from scipix.evaluation import image_match
+from scipix.recognizer import Recognizer
+from scipix.recognizer.config import MODELS
+from scipix.recognizer.model import SequenceModel, sha256_file
+from scipix.render import TexRenderer
+
+
+def build(spec: str) -> Recognizer:
+    folder, _, name = spec.partition(":")
+    d = Path(folder)
+    names = (f"{name}-encoder.onnx", f"{name}-decoder.onnx", f"{name}-vocab.json")
+    base = next(iter(MODELS.values()))
+    cfg = replace(
+        base,
+        name=name,
+        encoder=names[0],
+        decoder=names[1],
+        vocab=names[2],
+        sha256=(sha256_file(d / names[0]), sha256_file(d / names[1]), sha256_file(d / names[2])),
+    )
+    return Recognizer(cfg, SequenceModel(cfg.files(d), num_threads=1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("models", nargs=2, help="DIR:NAME for each model")
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--dpi", type=int, default=150)
+    args = ap.parse_args()
+    formulas = load_set("im2latex", 1000, 2024)
+    images = rendered("im2latex", formulas, args.dpi, "1000-2024")[: args.n]
+    recs = [build(m) for m in args.models]
+    lat: list[list[float]] = [[], []]
+    preds: list[list[str]] = [[], []]
+    keep = []
+    for k, img in enumerate(images):
+        if img is None:
+            continue
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "PNG")
+        keep.append(k)
+        for j, rec in enumerate(recs):
+            t = time.perf_counter()
+            out = rec.recognize(buf.getvalue())
+            lat[j].append(time.perf_counter() - t)
+            preds[j].append(out.latex_styled)
+    renderer = TexRenderer()
+    for j, spec in enumerate(args.models):
+        rimgs = renderer.render(preds[j], args.dpi)
+        ok = sum(
+            r is not None and image_match(r, images[k])  # type: ignore[arg-type]
+            for r, k in zip(rimgs, keep, strict=True)
+        )
+        print(
+            f"{spec}: median {1000 * statistics.median(lat[j]):.1f} ms, "
+            f"image match {100 * ok / len(keep):.1f}% of {len(keep)}"
+        )
+    print(
+        f"latency ratio (second / first): {statistics.median(lat[1]) / statistics.median(lat[0]):.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
