@@ -28,6 +28,7 @@ from scipix.config import load_settings
 from scipix.engines.registry import build_engine
 from scipix.pdf import convert_pdf
 from scipix.pdf.convert import default_workers
+from scipix.pdf.model import PageResult
 
 FORMULAS = [
     r"x = \frac{-b \pm \sqrt{b^2-4ac}}{2a}",
@@ -43,12 +44,16 @@ SENTENCE = (
 )
 
 
+PARAGRAPHS = 4  # per page, each followed by a display formula
+SENTENCE_REPEATS = 2
+
+
 def paper(pages: int) -> str:
     body: list[str] = []
     for p in range(pages):
         body.append(f"\\section{{Part {p + 1}}}")
-        for k in range(4):
-            body.append(SENTENCE * 2)
+        for k in range(PARAGRAPHS):
+            body.append(SENTENCE * SENTENCE_REPEATS)
             body.append(f"\\[ {FORMULAS[(p + k) % len(FORMULAS)]} \\]")
         body.append("\\clearpage")
     return (
@@ -77,6 +82,31 @@ def image_only(pdf: bytes, pages: int, dpi: int = 150) -> bytes:
     buf = io.BytesIO()
     images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return buf.getvalue()
+
+
+INLINE = ["f(x)=x^2+1", "0<x<1", "a^2+b^2=c^2"]  # the inline math of SENTENCE
+
+
+def inline_accuracy(results: list[PageResult]) -> str:
+    """Inline formulas on scanned pages: how many were read as math, how many image-equal."""
+    from scipix.evaluation import image_match
+    from scipix.render import TexRenderer
+
+    found = [
+        seg.value
+        for r in results
+        for ln in r.lines
+        if ln.kind == "text"
+        for seg in ln.segments
+        if seg.kind == "math"
+    ]
+    expected = 3 * SENTENCE_REPEATS * PARAGRAPHS * len(results)
+    renderer = TexRenderer()
+    truths = [t for t in renderer.render(INLINE, 150) if t is not None]
+    equal = 0
+    for img in renderer.render(found, 150):
+        equal += img is not None and any(image_match(img, t) for t in truths)
+    return f"inline math: {len(found)} of {expected} read as math, {equal} image-equal"
 
 
 def display_accuracy(engine: object, workers: int) -> str:
@@ -157,7 +187,8 @@ def main() -> None:
             t0 = time.perf_counter()
             results = convert_pdf(scanned, engine, workers=workers)
             elapsed = time.perf_counter() - t0
-            rows.append(("scanned (150 dpi)", len(results), elapsed, f"OCR load {load:.1f} s"))
+            note = f"OCR load {load:.1f} s; {inline_accuracy(results)}"
+            rows.append(("scanned (150 dpi)", len(results), elapsed, note))
         except Exception as exc:  # rapidocr missing: report the born-digital row only
             rows.append(("scanned", 0, 0.0, f"skipped: {exc}"))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

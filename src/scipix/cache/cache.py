@@ -105,29 +105,23 @@ class SimilarityCache:
         return cls(CacheOptions.from_config(config, producer))
 
     def _check_embedding_version(self) -> None:
-        want = f"{EMBED_VERSION}:{self.options.dimension}"
-        with self._store.transaction():
-            have = self._store.meta("embedding")
-            if have == want:
-                return
-            if have is not None:
-                log.warning("cache embedding changed (%s -> %s): clearing the cache", have, want)
-                self._store.clear()
-            self._store.set_meta("embedding", want)
+        self._clear_unless("embedding", f"{EMBED_VERSION}:{self.options.dimension}")
 
     def _check_producer(self) -> None:
         """Drop results another model stored: a new model must not answer with old readings."""
-        want = self.options.producer
-        if want is None:
-            return
+        if self.options.producer is not None:
+            self._clear_unless("producer", self.options.producer)
+
+    def _clear_unless(self, key: str, want: str) -> None:
+        """Clear the cache when its recorded ``key`` (embedding, producer) is not ``want``."""
         with self._store.transaction():
-            have = self._store.meta("producer")
+            have = self._store.meta(key)
             if have == want:
                 return
             if have is not None:
-                log.warning("the recognizer changed (%s -> %s): clearing the cache", have, want)
+                log.warning("cache %s changed (%s -> %s): clearing the cache", key, have, want)
                 self._store.clear()
-            self._store.set_meta("producer", want)
+            self._store.set_meta(key, want)
 
     def _db(self) -> MetadataStore:
         """The store of this process (a forked child opens its own connection)."""
