@@ -169,6 +169,16 @@ def test_a_new_recognizer_drops_old_results(tmp_path: Path) -> None:
     c.close()
 
 
+def test_a_cache_without_a_recorded_producer_is_cleared(tmp_path: Path) -> None:
+    img = decoded("E = mc^2")
+    c = SimilarityCache(options(tmp_path))  # an older cache: nothing recorded who filled it
+    c.store(img, result("E=mc^2"))
+    c.close()
+    c = SimilarityCache(options(tmp_path, producer="model-b"))
+    assert c.lookup(img) is None and c.stats().entries == 0
+    c.close()
+
+
 def test_cache_producer_follows_the_model() -> None:
     from dataclasses import replace
 

@@ -120,7 +120,8 @@ class SimilarityCache:
                 return
             if have is not None:
                 log.warning("cache %s changed (%s -> %s): clearing the cache", key, have, want)
-                self._store.clear()
+            # an unrecorded key on a filled cache (made before it was recorded) clears it too
+            self._store.clear()
             self._store.set_meta(key, want)
 
     def _db(self) -> MetadataStore:
