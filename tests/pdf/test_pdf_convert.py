@@ -145,6 +145,18 @@ def test_scanned_pages(scanned_pdf: bytes, engine: Engine) -> None:
     print(f"inline math in the scanned line: {inline}")
     assert "x^{2}+y^{2}=1" in inline
     assert r"\(x^{2}+y^{2}=1\)" in mmd
+    assert "## 1 Introduction\n" in mmd and "## 2 Results\n" in mmd
+
+
+def test_numbered_headings_on_scanned_pages() -> None:
+    from scipix.pdf.scanned import _numbered_heading
+
+    assert _numbered_heading("1 Introduction") == 2
+    assert _numbered_heading("3.1 Proof of the lemma") == 3
+    assert _numbered_heading("2 Results") == 2
+    assert _numbered_heading("2 apples and 3 pears were bought by the man today.") == 0
+    assert _numbered_heading("12 Monkeys were seen in the garden today, and more.") == 0
+    assert _numbered_heading("x = 1") == 0
 
 
 def test_inline_math_spans_in_ocr_words() -> None:

@@ -254,6 +254,17 @@ def _text_segments(
     return tuple(out)
 
 
+_NUMBERED = re.compile(r"^(\d+(?:\.\d+){0,2})\.?\s+[A-Z]")
+
+
+def _numbered_heading(text: str) -> int:
+    """Markdown level of a short numbered line such as "2 Results" or "3.1 Proofs" (else 0)."""
+    m = _NUMBERED.match(text.strip())
+    if m is None or len(text.split()) > 8 or text.rstrip()[-1:] in ".,;:":
+        return 0
+    return min(2 + m.group(1).count("."), 3)
+
+
 def _is_text(row: _Row, margin: float, page_width: float) -> bool:
     text = " ".join(row.texts)
     words = len(_WORD.findall(text))
@@ -298,6 +309,8 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
         if _is_text(row, margin, width_px):
             height = row.y1 - row.y0
             level = 1 if height > 1.5 * median else 2 if height > 1.25 * median else 0
+            if not level and (row.x1 - row.x0) < 0.6 * width_px:
+                level = _numbered_heading(" ".join(t.strip() for t in row.texts))
             if level or prev_kind != "text" or row.y0 - prev_bottom > 0.9 * height:
                 block += 1
             box = Box(
