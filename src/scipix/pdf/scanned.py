@@ -123,75 +123,83 @@ class _Word:
     y1: float
 
 
+@dataclass(frozen=True, slots=True)
+class _OcrLine:
+    """One box the text OCR read: its pixel box, text, score and words."""
+
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+    text: str
+    score: float
+    words: tuple[_Word, ...]
+
+
 @dataclass(slots=True)
 class _Row:
-    boxes: list[tuple[float, float, float, float]]  # x0, y0, x1, y1 in pixels
-    texts: list[str]
-    scores: list[float]
-    words: list[list[_Word]]  # per OCR box, its words with their boxes
+    lines: list[_OcrLine]  # left to right
 
     @property
     def x0(self) -> float:
-        return min(b[0] for b in self.boxes)
+        return min(ln.box[0] for ln in self.lines)
 
     @property
     def y0(self) -> float:
-        return min(b[1] for b in self.boxes)
+        return min(ln.box[1] for ln in self.lines)
 
     @property
     def x1(self) -> float:
-        return max(b[2] for b in self.boxes)
+        return max(ln.box[2] for ln in self.lines)
 
     @property
     def y1(self) -> float:
-        return max(b[3] for b in self.boxes)
+        return max(ln.box[3] for ln in self.lines)
+
+    @property
+    def text(self) -> str:
+        return " ".join(ln.text.strip() for ln in self.lines)
+
+    @property
+    def score(self) -> float:
+        return min(ln.score for ln in self.lines)
 
 
-def _rows(
-    boxes: list[tuple[float, float, float, float]],
-    texts: list[str],
-    scores: list[float],
-    words: list[list[_Word]],
-) -> list[_Row]:
-    order = sorted(range(len(boxes)), key=lambda i: (boxes[i][1], boxes[i][0]))
+def _rows(lines: list[_OcrLine]) -> list[_Row]:
+    """OCR boxes whose vertical extents overlap, grouped into rows (top to bottom)."""
     rows: list[_Row] = []
-    for i in order:
-        b = boxes[i]
+    for ln in sorted(lines, key=lambda ln: (ln.box[1], ln.box[0])):
         for row in rows:
-            if min(row.y1, b[3]) - max(row.y0, b[1]) > 0:
-                row.boxes.append(b)
-                row.texts.append(texts[i])
-                row.scores.append(scores[i])
-                row.words.append(words[i])
+            if min(row.y1, ln.box[3]) - max(row.y0, ln.box[1]) > 0:
+                row.lines.append(ln)
                 break
         else:
-            rows.append(_Row([b], [texts[i]], [scores[i]], [words[i]]))
-    for row in rows:  # left to right inside a row
-        idx = sorted(range(len(row.boxes)), key=lambda k: row.boxes[k][0])
-        row.boxes = [row.boxes[k] for k in idx]
-        row.texts = [row.texts[k] for k in idx]
-        row.scores = [row.scores[k] for k in idx]
-        row.words = [row.words[k] for k in idx]
+            rows.append(_Row([ln]))
+    for row in rows:
+        row.lines.sort(key=lambda ln: ln.box[0])
     return rows
 
 
-def _words(result: Any, n: int) -> list[list[_Word]]:
-    """Each OCR box's words with axis-aligned pixel boxes ([] where the OCR gave none)."""
-    out: list[list[_Word]] = []
-    raw = getattr(result, "word_results", None) or ()
-    for k in range(n):
-        line = raw[k] if k < len(raw) else ()
+def _ocr_lines(result: Any) -> list[_OcrLine]:
+    """RapidOCR's output as lines with axis-aligned boxes and their words' boxes."""
+    quads = [] if result.boxes is None else [np.asarray(b) for b in result.boxes]
+    texts = [str(t) for t in (result.txts or ())]
+    scores = [float(s) for s in (result.scores or ())]
+    raw_words = getattr(result, "word_results", None) or ()
+    lines = []
+    for k, (q, text, score) in enumerate(zip(quads, texts, scores, strict=False)):
         words = []
-        for item in line or ():
-            text, _score, quad = item
-            q = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
-            if not str(text).strip() or len(q) == 0:
+        for w_text, _w_score, w_quad in (raw_words[k] if k < len(raw_words) else ()) or ():
+            wq = np.asarray(w_quad, dtype=np.float64).reshape(-1, 2)
+            if not str(w_text).strip() or len(wq) == 0:
                 continue
-            x0, y0 = q.min(axis=0)
-            x1, y1 = q.max(axis=0)
-            words.append(_Word(str(text), float(x0), float(y0), float(x1), float(y1)))
-        out.append(words)
-    return out
+            (wx0, wy0), (wx1, wy1) = wq.min(axis=0), wq.max(axis=0)
+            words.append(_Word(str(w_text), float(wx0), float(wy0), float(wx1), float(wy1)))
+        box = (
+            float(q[:, 0].min()),
+            float(q[:, 1].min()),
+            float(q[:, 0].max()),
+            float(q[:, 1].max()),
+        )
+        lines.append(_OcrLine(box, text, score, tuple(words)))
+    return lines
 
 
 def _clear_border_ink(crop: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -213,9 +221,9 @@ def _text_segments(
     row: _Row, gray: NDArray[np.uint8], engine: Engine, opts: PageOptions
 ) -> tuple[Segment, ...]:
     """A text row as text and inline-math segments (math read from the page pixels)."""
-    conf = min(row.scores)
-    words = [w for line in row.words for w in line]
-    plain = " ".join(t.strip() for t in row.texts)
+    conf = row.score
+    words = [w for ln in row.lines for w in ln.words]
+    plain = row.text
     if not words or " ".join(w.text for w in words).replace(" ", "") != plain.replace(" ", ""):
         return (Segment("text", plain, conf),)  # word boxes missing or not matching the line
     spans = inline_math_spans([w.text for w in words])
@@ -227,9 +235,9 @@ def _text_segments(
     for a, b in spans:
         text += [w.text for w in words[pos:a]]
         span = words[a:b]
-        tail = span[-1].text[len(span[-1].text.rstrip(_PUNCT)) :]
-        h = max(w.y1 for w in span) - min(w.y0 for w in span)
         last = span[-1]
+        tail = last.text[len(last.text.rstrip(_PUNCT)) :]
+        h = max(w.y1 for w in span) - min(w.y0 for w in span)
         cut = len(tail) * (last.x1 - last.x0) / max(1, len(last.text))  # the punctuation
         # pad sideways up to half the gap to the neighbouring words
         left = min(0.15 * h, (span[0].x0 - words[a - 1].x1) / 2 if a > 0 else 0.15 * h)
@@ -266,14 +274,14 @@ def _numbered_heading(text: str) -> int:
 
 
 def _is_text(row: _Row, margin: float, page_width: float) -> bool:
-    text = " ".join(row.texts)
+    text = " ".join(ln.text for ln in row.lines)
     words = len(_WORD.findall(text))
     mathy = sum(ch in _MATHY for ch in text)
     letters = sum(ch.isalpha() for ch in text) / max(1, len(text.replace(" ", "")))
     if text.strip().isdigit() and len(text.strip()) <= 4:
         return True  # a page number
     wordy = words >= 2 or (words == 1 and max(map(len, _WORD.findall(text))) >= 3)
-    if len(row.boxes) == 1 and wordy and letters >= 0.6 and min(row.scores) >= 0.9 and mathy <= 1:
+    if len(row.lines) == 1 and wordy and letters >= 0.6 and row.score >= 0.9 and mathy <= 1:
         return True
     at_margin = abs(row.x0 - margin) < 0.03 * page_width
     return at_margin and (row.x1 - row.x0) > 0.4 * page_width and words >= 3
@@ -284,20 +292,13 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
     assert prep.scan is not None
     rgb: NDArray[np.uint8] = prep.scan
     ocr = text_ocr()
-    result = ocr(rgb, return_word_box=True)
-    raw_boxes = [] if result.boxes is None else list(result.boxes)
-    boxes = [
-        (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 0].max()), float(b[:, 1].max()))
-        for b in (np.asarray(rb) for rb in raw_boxes)
-    ]
-    texts = [str(t) for t in (result.txts or ())]
-    scores = [float(s) for s in (result.scores or ())]
-    rows = _rows(boxes, texts, scores, _words(result, len(boxes)))
+    rows = _rows(_ocr_lines(ocr(rgb, return_word_box=True)))
     width_px = float(rgb.shape[1])
     margin = float(np.percentile([r.x0 for r in rows], 10)) if rows else 0.0
+    is_text = [_is_text(r, margin, width_px) for r in rows]
     scale = 72.0 / opts.scan_dpi
     gray = (0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]).astype(np.uint8)
-    heights = [r.y1 - r.y0 for r in rows if _is_text(r, margin, width_px)]
+    heights = [r.y1 - r.y0 for r, t in zip(rows, is_text, strict=True) if t]
     median = float(np.median(heights)) if heights else 1.0
     lines: list[PageLine] = []
     block = -1
@@ -306,20 +307,20 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
     i = 0
     while i < len(rows):
         row = rows[i]
-        if _is_text(row, margin, width_px):
+        if is_text[i]:
             height = row.y1 - row.y0
             level = 1 if height > 1.5 * median else 2 if height > 1.25 * median else 0
             if not level and (row.x1 - row.x0) < 0.6 * width_px:
-                level = _numbered_heading(" ".join(t.strip() for t in row.texts))
+                level = _numbered_heading(row.text)
             if level or prev_kind != "text" or row.y0 - prev_bottom > 0.9 * height:
                 block += 1
             box = Box(
                 row.x0 * scale, row.y0 * scale, (row.x1 - row.x0) * scale, (row.y1 - row.y0) * scale
             )
-            conf = min(row.scores)
+            conf = row.score
             kind: LineKind = "heading" if level else "text"
             segments = (
-                (Segment("text", " ".join(t.strip() for t in row.texts), conf),)
+                (Segment("text", row.text, conf),)
                 if level
                 else _text_segments(row, gray, engine, opts)
             )
@@ -328,7 +329,7 @@ def convert_scanned(prep: PreparedPage, engine: Engine, opts: PageOptions) -> Pa
             i += 1
             continue
         x0, y0, x1, y1 = row.x0, row.y0, row.x1, row.y1
-        while i + 1 < len(rows) and not _is_text(rows[i + 1], margin, width_px):
+        while i + 1 < len(rows) and not is_text[i + 1]:
             nxt = rows[i + 1]
             if nxt.y0 - y1 > 0.6 * (y1 - y0) + 10:
                 break
