@@ -91,6 +91,9 @@ class Glyph:
     x1: float
     bottom: float
     math: bool
+    base: float = 0.0  # baseline (the glyph's origin), top-left origin
+    adv0: float = 0.0  # the advance box: origin to origin + advance width
+    adv1: float = 0.0
 
     @property
     def height(self) -> float:
@@ -336,13 +339,39 @@ def _left_margin(pieces: list[Piece], gutter_free: list[Piece]) -> float:
     return float(xs.most_common(1)[0][0])
 
 
-def _displays(pieces: list[Piece], body: float, margins: dict[int, float]) -> set[int]:
-    """Indexes of pieces that are (parts of) display formulas."""
+def _right_margin(pieces: list[Piece], fallback: float | None) -> float | None:
+    """Where full lines end: the usual right end of long lines, or, on a page with few of
+    them, ``fallback`` (the page's mirror of the left margin, or the gutter)."""
+    xs = Counter(round(p.x1) for p in pieces if len(p.glyphs) > 40)
+    if sum(xs.values()) >= 3:
+        return float(xs.most_common(1)[0][0])
+    return fallback
+
+
+def _displays(
+    pieces: list[Piece], body: float, margins: dict[int, float], rights: dict[int, float | None]
+) -> set[int]:
+    """Indexes of pieces that are (parts of) display formulas: mostly math and indented, or
+    centred in the column with some math in them (``\\sin 2x = 2 \\sin x \\cos x`` is mostly
+    upright letters and digits)."""
     em = body
     display: set[int] = set()
     for i, p in enumerate(pieces):
         indented = p.x0 > margins[i] + 2.0 * em
-        if (p.math_ratio >= 0.4 and indented) or (p.math_ratio >= 0.75 and len(p.glyphs) >= 2):
+        right = rights[i]
+        centred = (
+            right is not None
+            and indented
+            and p.x1 < right - 2.0 * em
+            and abs(0.5 * (p.x0 + p.x1) - 0.5 * (margins[i] + right)) < 1.5 * em
+            and p.size < body * 1.25
+            and any(g.math for g in p.glyphs)
+        )
+        if (
+            (p.math_ratio >= 0.4 and indented)
+            or (p.math_ratio >= 0.75 and len(p.glyphs) >= 2)
+            or centred
+        ):
             display.add(i)
     changed = True
     while changed:  # centred neighbours (a numerator of plain digits, "x =") join
@@ -417,7 +446,15 @@ def layout(glyphs: list[Glyph], page_width: float) -> list[LayoutLine]:
 
     col_margin = {c: _left_margin(pieces, [p for p in pieces if column(p) == c]) for c in (0, 1)}
     margins = {i: col_margin[column(p)] for i, p in enumerate(pieces)}
-    display = _displays(pieces, body, margins)
+    col_right = {
+        0: _right_margin(
+            [p for p in pieces if column(p) == 0],
+            page_width - col_margin[0] if gutter is None else gutter,
+        ),
+        1: _right_margin([p for p in pieces if column(p) == 1], page_width - col_margin[0]),
+    }
+    rights = {i: col_right[column(p)] for i, p in enumerate(pieces)}
+    display = _displays(pieces, body, margins, rights)
     tags, numbers = _equation_numbers(pieces, display, body)
     skip = numbers | _page_numbers(pieces)
     display -= skip

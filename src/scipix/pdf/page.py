@@ -20,11 +20,14 @@ from scipix.engines.base import Engine, RecognizeOptions
 from scipix.errors import ScipixError
 from scipix.io import load_image
 from scipix.pdf.document import PDFIUM_LOCK
+from scipix.pdf.glyphmath import Rule, try_glyph_latex
 from scipix.pdf.layout import Glyph, LayoutLine, is_math_char, is_math_font, layout
+from scipix.pdf.mathfonts import family
 from scipix.pdf.model import Box, LineKind, PageLine, PageResult, Segment
 
 MIN_TEXT_CHARS = 8  # fewer real characters than this: the page is treated as scanned
 PAD_PT = 2.5  # points around a formula region (fraction bars and radicals are not glyphs)
+GLYPH_CONFIDENCE = 0.99  # a formula rebuilt from its own glyphs: exact symbols, layout by rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,7 @@ class PageOptions:
     math_dpi: int = 300
     scan_dpi: int = 300
     rm_spaces: bool = True
+    glyph_math: bool = True  # rebuild born-digital math from its glyphs where they all read
 
 
 # text OCR for scanned pages: (rgb image) -> lines; None when no text OCR is available
@@ -45,22 +49,54 @@ def read_glyphs(page: pdfium.PdfPage) -> list[Glyph]:
     try:
         buf = ctypes.create_string_buffer(256)
         flags = ctypes.c_int()
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        loose = pdfium_c.FS_RECTF()
         glyphs: list[Glyph] = []
         for i in range(textpage.count_chars()):
             ch = textpage.get_text_range(i, 1)
-            if not ch or ch.isspace() or ch == "\ufffe":
+            if not ch or ch == "\ufffe":
                 continue
             left, bottom, right, top = textpage.get_charbox(i)
             if right - left <= 0.01 and top - bottom <= 0.01:
                 continue  # generated characters (spaces, line breaks) have empty boxes
             pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, buf, 256, ctypes.byref(flags))
             font = buf.value.decode("utf-8", "replace")
+            if ch.isspace() and family(font) != "ex":
+                continue  # the extension font has glyphs at the codes of spaces and returns
             size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, i))
             math = is_math_font(font) or is_math_char(ch)
-            glyphs.append(Glyph(ch, font, size, left, height - top, right, height - bottom, math))
+            pdfium_c.FPDFText_GetCharOrigin(textpage.raw, i, ctypes.byref(ox), ctypes.byref(oy))
+            pdfium_c.FPDFText_GetLooseCharBox(textpage.raw, i, ctypes.byref(loose))
+            glyphs.append(
+                Glyph(
+                    ch,
+                    font,
+                    size,
+                    left,
+                    height - top,
+                    right,
+                    height - bottom,
+                    math,
+                    base=height - oy.value,
+                    adv0=float(loose.left),
+                    adv1=float(loose.right),
+                )
+            )
         return glyphs
     finally:
         textpage.close()
+
+
+def read_rules(page: pdfium.PdfPage) -> list[Rule]:
+    """Thin filled rectangles and lines of the page (fraction bars, radical overbars), as
+    boxes in points with a top-left origin. Only drawn paths count, not images."""
+    height = page.get_height()
+    rules: list[Rule] = []
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        if right - left > 0.8 and top - bottom < 2.0:
+            rules.append(Rule(left, height - top, right, height - bottom))
+    return rules
 
 
 def render_region(page: pdfium.PdfPage, box: Box, dpi: int) -> NDArray[np.uint8]:
@@ -99,23 +135,35 @@ def recognize_math(engine: Engine, gray: NDArray[np.uint8], rm_spaces: bool) -> 
     return Segment("math", result.latex_styled or result.latex, float(result.confidence))
 
 
+def _read_region(prep: PreparedPage, k: int, engine: Engine, opts: PageOptions) -> Segment:
+    """Region ``k``'s formula: rebuilt from its glyphs when they could all be read, else
+    recognised from its pixels."""
+    latex = prep.glyph_latex[k]
+    if latex is not None:
+        return Segment("math", latex, GLYPH_CONFIDENCE)
+    crop = prep.crops[k]
+    if crop is None:
+        return Segment("math", "", 0.0)
+    return recognize_math(engine, crop, opts.rm_spaces)
+
+
 def _finish(
     line: LayoutLine,
-    crops: dict[int, NDArray[np.uint8]],
+    prep: PreparedPage,
     engine: Engine,
     opts: PageOptions,
     first: int,
 ) -> tuple[PageLine, int]:
-    """A layout line with its math recognised; returns the next crop index."""
+    """A layout line with its math read; returns the next region index."""
     k = first
     if line.kind == "display":
-        seg = recognize_math(engine, crops[k], opts.rm_spaces)
+        seg = _read_region(prep, k, engine, opts)
         page_line = PageLine("math", (seg,), line.box, line.block, 0, seg.confidence, line.tag)
         return page_line, k + 1
     segments: list[Segment] = []
     for n, run in enumerate(line.runs):
         if run.kind == "math":
-            seg = recognize_math(engine, crops[k], opts.rm_spaces)
+            seg = _read_region(prep, k, engine, opts)
             nxt = line.runs[n + 1] if n + 1 < len(line.runs) else None
             if nxt is not None and nxt.kind == "text" and nxt.text[:1] in ".,;:":
                 # the crop can catch the sentence's punctuation, which the text keeps anyway
@@ -138,7 +186,8 @@ class PreparedPage:
     width: float
     height: float
     lines: tuple[LayoutLine, ...] = ()
-    crops: tuple[NDArray[np.uint8], ...] = ()
+    crops: tuple[NDArray[np.uint8] | None, ...] = ()  # per math region, when not read from glyphs
+    glyph_latex: tuple[str | None, ...] = ()  # per math region, when read from its glyphs
     scan: NDArray[np.uint8] | None = None
 
 
@@ -159,19 +208,43 @@ def prepare_page(doc: pdfium.PdfDocument, index: int, opts: PageOptions) -> Prep
                     regions.append(line.box)
                 else:
                     regions += [run.box for run in line.runs if run.kind == "math"]
-            crops = tuple(render_region(page, box, opts.math_dpi) for box in regions)
-            return PreparedPage(index + 1, width, height, tuple(lines), crops)
+            rules = read_rules(page) if opts.glyph_math else []
+            latex = tuple(
+                _glyph_math(glyphs, rules, box) if opts.glyph_math else None for box in regions
+            )
+            crops = tuple(
+                render_region(page, box, opts.math_dpi) if tex is None else None
+                for box, tex in zip(regions, latex, strict=True)
+            )
+            return PreparedPage(index + 1, width, height, tuple(lines), crops, latex)
         finally:
             page.close()
 
 
+def _glyph_math(glyphs: list[Glyph], rules: list[Rule], box: Box) -> str | None:
+    """The formula in ``box`` rebuilt from the glyphs and rules inside it, or None."""
+    x0, y0, x1, y1 = box.x - 0.5, box.y - 0.5, box.x1 + 0.5, box.y1 + 0.5
+    inside = [
+        g
+        for g in glyphs
+        if x0 <= 0.5 * (g.x0 + g.x1) <= x1 and y0 <= 0.5 * (g.top + g.bottom) <= y1
+    ]
+    near = [
+        r
+        for r in rules
+        if box.x - PAD_PT <= r.x0
+        and r.x1 <= box.x1 + PAD_PT
+        and box.y - PAD_PT <= r.mid <= box.y1 + PAD_PT
+    ]
+    return try_glyph_latex(inside, near)
+
+
 def finish_born_digital(prep: PreparedPage, engine: Engine, opts: PageOptions) -> PageResult:
-    """Recognise the formulas of a prepared born-digital page (no PDFium calls)."""
-    crops = dict(enumerate(prep.crops))
+    """Read the formulas of a prepared born-digital page (no PDFium calls)."""
     out: list[PageLine] = []
     k = 0
     for line in prep.lines:
-        converted, k = _finish(line, crops, engine, opts, k)
+        converted, k = _finish(line, prep, engine, opts, k)
         out.append(converted)
     return PageResult(prep.number, prep.width, prep.height, tuple(out))
 

@@ -1,0 +1,735 @@
+"""Math rebuilt from a born-digital PDF's own glyphs: exact symbols and boxes -> LaTeX.
+
+A formula typeset by TeX leaves in the PDF every glyph with its font, size, baseline and
+advance, and every fraction bar and radical overbar as a drawn rule. This module reads them
+back into LaTeX with layout rules, the way TeX put them there:
+
+1. each glyph becomes a symbol (:func:`scipix.pdf.mathfonts.symbol`); upright letters join
+   into operator names (``\\sin``, ``\\lim``) or ``\\mathrm{...}`` words; pieces of tall
+   delimiters join into one delimiter;
+2. structures claim their parts, outermost first: radicals (sign + overbar: radicand below,
+   index at the upper left), rules (fraction: numerator above and denominator below;
+   overline), big operators and limit words with limits above and below, accents over their
+   base, the negation slash over a relation;
+3. what is left is read left to right on the main baseline; smaller glyphs raised or lowered
+   from it are superscripts and subscripts; sized delimiters become ``\\left``/``\\right``;
+   gaps wider than TeX's own spacing between the two atom classes become explicit spaces.
+
+Anything it cannot account for (an unknown glyph, a second row as in a matrix, a rule that is
+neither a fraction bar nor an overline) makes :func:`glyph_latex` return None, so the caller
+falls back to the image recognizer: a wrong reading is never made up from partial evidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from scipix.pdf.layout import Glyph
+from scipix.pdf.mathfonts import family, symbol
+
+OPERATOR_NAMES = frozenset(
+    [
+        "arccos",
+        "arcsin",
+        "arctan",
+        "arg",
+        "cos",
+        "cosh",
+        "cot",
+        "coth",
+        "csc",
+        "deg",
+        "det",
+        "dim",
+        "exp",
+        "gcd",
+        "hom",
+        "inf",
+        "ker",
+        "lg",
+        "lim",
+        "liminf",
+        "limsup",
+        "ln",
+        "log",
+        "max",
+        "min",
+        "Pr",
+        "sec",
+        "sin",
+        "sinh",
+        "sup",
+        "tan",
+        "tanh",
+    ]
+)
+LIMIT_NAMES = frozenset(["det", "gcd", "inf", "lim", "liminf", "limsup", "max", "min", "Pr", "sup"])
+_TOP_SIZE: ContextVar[float] = ContextVar("_TOP_SIZE", default=10.0)  # the formula's text size
+_NO_LIMITS = frozenset({"\\int", "\\oint"})  # integrals put their limits at the side
+_OPENERS = frozenset({"(", "[", "\\{", "\\langle", "\\lfloor", "\\lceil", "/"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A drawn horizontal rule (points, top-left origin)."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.top + self.bottom)
+
+
+class GlyphMathError(Exception):
+    """The glyphs could not be accounted for; the reason says which."""
+
+
+@dataclass(slots=True)
+class Node:
+    """A symbol or a built structure, with its ink box and advance box."""
+
+    latex: str
+    cls: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    base: float | None  # baseline; None for things centred on the math axis
+    size: float
+    adv0: float
+    adv1: float
+    sized: bool = False  # a delimiter from the extension font (needs \left / \right)
+    style: str = ""
+    parts: list[Node] = field(default_factory=list)
+
+    @property
+    def cx(self) -> float:
+        return 0.5 * (self.x0 + self.x1)
+
+    @property
+    def cy(self) -> float:
+        return 0.5 * (self.top + self.bottom)
+
+    def text(self) -> str:
+        return f"\\{self.style}{{{self.latex}}}" if self.style else self.latex
+
+
+def _union(latex: str, cls: str, nodes: Sequence[Node], base: float | None, **kw: float) -> Node:
+    x0 = min(n.x0 for n in nodes)
+    x1 = max(n.x1 for n in nodes)
+    return Node(
+        latex,
+        cls,
+        float(kw.get("x0", x0)),
+        min(n.top for n in nodes),
+        float(kw.get("x1", x1)),
+        max(n.bottom for n in nodes),
+        base,
+        max(n.size for n in nodes),
+        float(kw.get("adv0", min(n.adv0 for n in nodes))),
+        float(kw.get("adv1", max(n.adv1 for n in nodes))),
+    )
+
+
+# ---------------------------------------------------------------------------------- atoms
+
+
+def _atoms(glyphs: Sequence[Glyph]) -> list[Node]:
+    nodes: list[Node] = []
+    for g in glyphs:
+        sym = symbol(g.ch, g.font)
+        if sym is None:
+            raise GlyphMathError(f"unknown glyph {g.ch!r} in font {g.font}")
+        ex = family(g.font) == "ex"
+        centred = sym.cls in ("bigop", "piece") or (ex and sym.cls in ("open", "close"))
+        adv0, adv1 = (g.adv0, g.adv1) if g.adv1 > g.adv0 else (g.x0, g.x1)
+        nodes.append(
+            Node(
+                sym.latex,
+                sym.cls,
+                g.x0,
+                g.top,
+                g.x1,
+                g.bottom,
+                None if centred else g.base,
+                g.size,
+                adv0,
+                adv1,
+                sized=ex and sym.cls in ("open", "close", "piece"),
+                style=sym.style,
+            )
+        )
+    return _join_pieces(_join_words(nodes))
+
+
+def _join_words(nodes: list[Node]) -> list[Node]:
+    """Upright letters side by side on one baseline -> an operator name or a \\mathrm word."""
+    letters = sorted((n for n in nodes if n.cls == "letter"), key=lambda n: n.adv0)
+    rest = [n for n in nodes if n.cls != "letter"]
+    words: list[list[Node]] = []
+    for n in letters:
+        for w in words:
+            last = w[-1]
+            if (
+                last.base is not None
+                and n.base is not None
+                and abs(last.base - n.base) < 0.05 * n.size
+                and abs(last.size - n.size) < 0.3
+                and -0.15 * n.size < n.adv0 - last.adv1 < 0.05 * n.size
+            ):
+                w.append(n)
+                break
+        else:
+            words.append([n])
+    for w in words:
+        name = "".join(n.latex for n in w)
+        if name in OPERATOR_NAMES:
+            node = _union("\\" + name, "op", w, w[0].base)
+            node.style = "limits" if name in LIMIT_NAMES else ""
+        else:
+            node = _union(f"\\mathrm{{{name}}}", "ord", w, w[0].base)
+        rest.append(node)
+    return rest
+
+
+def _join_pieces(nodes: list[Node]) -> list[Node]:
+    """Pieces of an extensible delimiter stacked in one column -> one sized delimiter."""
+    pieces = sorted((n for n in nodes if n.cls == "piece"), key=lambda n: n.top)
+    rest = [n for n in nodes if n.cls != "piece"]
+    columns: list[list[Node]] = []
+    for n in pieces:
+        for col in columns:
+            last = col[-1]
+            same = last.latex == n.latex or n.latex in ("|", "\\|")
+            overlap = min(last.x1, n.x1) - max(last.x0, n.x0) > -0.5
+            if same and overlap and n.top - last.bottom < 0.2 * n.size:
+                col.append(n)
+                break
+        else:
+            columns.append([n])
+    for col in columns:
+        latex = next((p.latex for p in col if p.latex not in ("|", "\\|")), col[0].latex)
+        if latex == "\\sqrt":
+            rest.append(_union(latex, "radical", col, None))
+            continue
+        cls = "open" if latex in _OPENERS else "close" if latex not in ("|", "\\|") else "bar"
+        node = _union(latex, cls, col, None)
+        node.sized = True
+        rest.append(node)
+    return rest
+
+
+# ------------------------------------------------------------------------------ structures
+
+
+def _row_extend(chosen: list[Node], pool: list[Node]) -> None:
+    """Add to ``chosen`` the nodes of ``pool`` on the same line as a chosen one and touching
+    it horizontally (limits wider than their operator)."""
+    grown = True
+    while grown:
+        grown = False
+        for n in list(pool):
+            for c in chosen:
+                gap = max(n.x0 - c.x1, c.x0 - n.x1)
+                if gap < 0.5 * c.size and min(n.bottom, c.bottom) - max(n.top, c.top) > 0:
+                    chosen.append(n)
+                    pool.remove(n)
+                    grown = True
+                    break
+
+
+def _stack(
+    x0: float, x1: float, edge: float, up: bool, pool: list[Node], gap: float, *, wide: bool
+) -> list[Node]:
+    """Nodes of ``pool`` centred within [x0, x1] stacked from ``edge`` upward (or downward),
+    each within ``gap`` of the stack so far; removed from the pool."""
+    chosen: list[Node] = []
+    frontier = edge
+    cands = [n for n in pool if x0 - 0.5 <= n.cx <= x1 + 0.5]
+    cands.sort(key=lambda n: -n.bottom if up else n.top)
+    for n in cands:
+        dist = frontier - n.bottom if up else n.top - frontier
+        if dist > gap:
+            break
+        if (up and n.bottom > edge + 0.5) or (not up and n.top < edge - 0.5):
+            continue
+        chosen.append(n)
+        frontier = min(frontier, n.top) if up else max(frontier, n.bottom)
+    for n in chosen:
+        pool.remove(n)
+    if wide:
+        _row_extend(chosen, pool)
+    return chosen
+
+
+def _inside(rules: list[Rule], nodes: Sequence[Node]) -> list[Rule]:
+    if not nodes:
+        return []
+    x0 = min(n.x0 for n in nodes) - 1.5  # rules run past the ink of what they span
+    x1 = max(n.x1 for n in nodes) + 1.5
+    top = min(n.top for n in nodes) - 0.5
+    bottom = max(n.bottom for n in nodes) + 0.5
+    inner = [r for r in rules if x0 <= r.x0 and r.x1 <= x1 and top <= r.mid <= bottom]
+    for r in inner:
+        rules.remove(r)
+    return inner
+
+
+def _radicals(pool: list[Node], rules: list[Rule]) -> None:
+    for rad in sorted((n for n in pool if n.cls == "radical"), key=lambda n: -n.bottom + n.top):
+        if rad not in pool:
+            continue
+        bar = next(
+            (
+                r
+                for r in rules
+                if abs(r.x0 - rad.x1) < 0.15 * rad.size + 0.5 and abs(r.top - rad.top) < 1.0
+            ),
+            None,
+        )
+        if bar is None:
+            raise GlyphMathError("a radical sign without its overbar")
+        rules.remove(bar)
+        pool.remove(rad)
+        body = [n for n in pool if bar.x0 - 0.5 <= n.cx <= bar.x1 + 0.5 and n.top >= bar.top]
+        body = [n for n in body if n.bottom <= rad.bottom + 0.5]
+        for n in body:
+            pool.remove(n)
+        index = [
+            n
+            for n in pool
+            if rad.x0 - 0.3 * rad.size <= n.cx <= rad.x1
+            and n.bottom <= rad.top + 0.7 * (rad.bottom - rad.top)
+            and n.size < rad.size
+        ]
+        for n in index:
+            pool.remove(n)
+        inner = _inside(rules, body)
+        latex = "\\sqrt"
+        if index:
+            latex += f"[{_parse(index, _inside(rules, index), True)}]"
+        latex += f"{{{_parse(body, inner)}}}"
+        everything = [rad, *body, *index]
+        base = _main_base(body) if body else None
+        adv0 = min([rad.adv0, *(n.adv0 - 5.0 * rad.size / 18.0 for n in index)])
+        node = _union(latex, "ord", everything, base, x1=bar.x1, adv0=adv0, adv1=bar.x1)
+        node.size = rad.size if not body else max(n.size for n in body)
+        node.top = min(node.top, bar.top)
+        pool.append(node)
+
+
+def _fractions(pool: list[Node], rules: list[Rule]) -> None:
+    while rules:
+        bar = max(rules, key=lambda r: r.width)
+        rules.remove(bar)
+        ref = statistics.median([n.size for n in pool]) if pool else 10.0
+        num = _stack(bar.x0, bar.x1, bar.top, True, pool, 0.9 * ref, wide=False)
+        den = _stack(bar.x0, bar.x1, bar.bottom, False, pool, 0.9 * ref, wide=False)
+        if not num and not den:
+            raise GlyphMathError("a rule with nothing above or below it")
+        num_rules = _inside(rules, num)
+        den_rules = _inside(rules, den)
+        fake = Node("", "ord", bar.x0, bar.top, bar.x1, bar.bottom, None, ref, bar.x0, bar.x1)
+        if num and den:
+            latex = f"\\frac{{{_parse(num, num_rules)}}}{{{_parse(den, den_rules)}}}"
+            size = max(n.size for n in [*num, *den])
+            node = _union(latex, "inner", [*num, *den, fake], bar.mid + 0.25 * size)
+            node.size = size
+            node.adv0, node.adv1 = bar.x0 - 1.2, bar.x1 + 1.2  # \nulldelimiterspace
+        elif den:
+            if bar.width < 0.9 * (max(n.x1 for n in den) - min(n.x0 for n in den)):
+                raise GlyphMathError("a rule over only part of what lies below it")
+            latex = f"\\overline{{{_parse(den, den_rules)}}}"
+            node = _union(latex, "ord", [*den, fake], _main_base(den))
+            node.size = max(n.size for n in den)
+        else:
+            latex = f"\\underline{{{_parse(num, num_rules)}}}"
+            node = _union(latex, "ord", [*num, fake], _main_base(num))
+            node.size = max(n.size for n in num)
+        pool.append(node)
+
+
+def _limits(pool: list[Node]) -> None:
+    ops = [
+        n
+        for n in pool
+        if (n.cls == "bigop" and n.latex not in _NO_LIMITS)
+        or (n.cls == "op" and n.style == "limits")
+    ]
+    for op in sorted(ops, key=lambda n: -(n.bottom - n.top)):
+        if op not in pool:
+            continue
+        pool.remove(op)
+        small = [n for n in pool if n.size < op.size - 0.5 or n.cls == "op"]
+        others = [n for n in pool if n not in small]
+        gap = 0.45 * op.size
+        above = _stack(op.x0, op.x1, op.top, True, small, gap, wide=True)
+        below = _stack(op.x0, op.x1, op.bottom, False, small, gap, wide=True)
+        pool[:] = small + others
+        op.style = ""
+        if not above and not below:
+            pool.append(op)
+            continue
+        latex = op.latex
+        if below:
+            latex += f"_{{{_parse(below, [], True)}}}"
+        if above:
+            latex += f"^{{{_parse(above, [], True)}}}"
+        node = _union(latex, "op", [op, *above, *below], op.base)
+        node.size = op.size
+        pool.append(node)
+
+
+def _accents(pool: list[Node]) -> None:
+    for acc in sorted((n for n in pool if n.cls == "accent"), key=lambda n: n.top):
+        if acc not in pool:
+            continue
+        under = [
+            n
+            for n in pool
+            if n is not acc
+            and n.top >= acc.cy - 0.5
+            and acc.x0 - 0.35 * acc.size <= n.cx <= acc.x1 + 0.35 * acc.size
+        ]
+        if not under:
+            raise GlyphMathError(f"an accent {acc.latex} over nothing")
+        first = min(under, key=lambda n: abs(n.cx - acc.cx) + 0.2 * abs(n.top - acc.bottom))
+        base = [first]
+        if acc.latex.startswith("\\wide"):
+            base += [
+                n
+                for n in under
+                if n is not first
+                and n.base is not None
+                and first.base is not None
+                and abs(n.base - first.base) < 0.1 * n.size
+                and acc.x0 - 0.5 <= n.cx <= acc.x1 + 0.5
+            ]
+        pool.remove(acc)
+        for n in base:
+            pool.remove(n)
+        latex = f"{acc.latex}{{{_parse(base, [])}}}"
+        node = _union(latex, "ord", [acc, *base], _main_base(base))
+        node.size = max(n.size for n in base)
+        node.adv0 = min(n.adv0 for n in base)
+        node.adv1 = max(n.adv1 for n in base)
+        pool.append(node)
+
+
+def _negations(pool: list[Node]) -> None:
+    for neg in [n for n in pool if n.cls == "not"]:
+        rels = [n for n in pool if n.cls == "rel" and n.x0 - 1.0 <= neg.cx <= n.x1 + 1.0]
+        if not rels:
+            raise GlyphMathError("a negation slash over nothing")
+        rel = min(rels, key=lambda n: abs(n.cx - neg.cx))
+        pool.remove(neg)
+        pool.remove(rel)
+        latex = "\\neq" if rel.latex == "=" else f"\\not{rel.latex}"
+        node = _union(latex, "rel", [neg, rel], rel.base, adv0=rel.adv0, adv1=rel.adv1)
+        pool.append(node)
+    stacked = {("\\sim", "="): "\\cong", (".", "="): "\\doteq"}
+    for rel in [n for n in pool if n.latex == "="]:
+        over = [
+            n
+            for n in pool
+            if n is not rel and n.bottom <= rel.top + 0.5 and rel.x0 - 0.5 <= n.cx <= rel.x1 + 0.5
+        ]
+        over = [n for n in over if rel.top - n.bottom < 0.25 * rel.size]
+        if len(over) == 1 and (over[0].latex, "=") in stacked:
+            pool.remove(rel)
+            pool.remove(over[0])
+            latex = stacked[(over[0].latex, "=")]
+            pool.append(
+                _union(latex, "rel", [over[0], rel], rel.base, adv0=rel.adv0, adv1=rel.adv1)
+            )
+    for slash in [n for n in pool if n.latex == "/"]:
+        ins = [n for n in pool if n.latex == "\\in" and n.x0 - 0.5 <= slash.cx <= n.x1 + 0.5]
+        if ins:
+            pool.remove(slash)
+            pool.remove(ins[0])
+            node = _union("\\notin", "rel", [slash, ins[0]], ins[0].base)
+            pool.append(node)
+
+
+# ------------------------------------------------------------------------------ linear read
+
+_THIN, _MED, _THICK = 3, 4, 5
+_CLASSES = ("ord", "op", "bin", "rel", "open", "close", "punct", "inner")
+# TeX's spacing between atom classes (TeXbook ch. 18), in mu; negative: only in display/text
+_SPACING = {
+    "ord": (0, _THIN, _MED, _THICK, 0, 0, 0, _THIN),
+    "op": (_THIN, _THIN, 0, _THICK, 0, 0, 0, _THIN),
+    "bin": (_MED, _MED, 0, 0, _MED, 0, 0, _MED),
+    "rel": (_THICK, _THICK, 0, 0, _THICK, 0, 0, _THICK),
+    "open": (0, 0, 0, 0, 0, 0, 0, 0),
+    "close": (0, _THIN, _MED, _THICK, 0, 0, 0, _THIN),
+    "punct": (_THIN, _THIN, 0, _THIN, _THIN, _THIN, _THIN, _THIN),
+    "inner": (_THIN, _THIN, _MED, _THICK, _THIN, 0, _THIN, _THIN),
+}
+_SPACES = ((36.0, "\\qquad "), (18.0, "\\quad "), (5.0, "\\;"), (4.0, "\\:"), (3.0, "\\,"))
+
+
+def _main_base(nodes: Sequence[Node]) -> float | None:
+    with_base = [n for n in nodes if n.base is not None]
+    if not with_base:
+        return None
+    top = max(n.size for n in with_base)
+    return statistics.median(
+        [n.base for n in with_base if n.base is not None and n.size >= top - 0.5]
+    )
+
+
+@dataclass(slots=True)
+class _Item:
+    nucleus: Node | None
+    sub: list[Node] = field(default_factory=list)
+    sup: list[Node] = field(default_factory=list)
+
+    @property
+    def adv0(self) -> float:
+        nodes = [n for n in (self.nucleus, *self.sub, *self.sup) if n is not None]
+        return min(n.adv0 for n in nodes)
+
+    @property
+    def adv1(self) -> float:
+        nodes = [n for n in (self.nucleus, *self.sub, *self.sup) if n is not None]
+        return max(n.adv1 for n in nodes) + (0.5 if self.sub or self.sup else 0.0)
+
+
+def _linear(nodes: list[Node], script: bool = False) -> str:
+    if not nodes:
+        return ""
+    sized = [n for n in nodes if n.base is not None]
+    main_size = max((n.size for n in sized), default=max(n.size for n in nodes))
+    main_base = _main_base(nodes)
+    items: list[_Item] = []
+    for n in sorted(nodes, key=lambda n: (n.adv0, n.top)):
+        offset = abs(n.base - main_base) if main_base is not None and n.base is not None else 0
+        is_script = (n.size < main_size - 0.5 and offset > 0.1 * main_size) or (
+            # scripts of scriptscript symbols keep their size (TeX's smallest)
+            main_size <= 0.6 * _TOP_SIZE.get() and 0.2 * main_size < offset and bool(items)
+        )
+        if not is_script:
+            if (
+                main_base is not None
+                and n.base is not None
+                and n.cls not in ("inner",)
+                and abs(n.base - main_base) > 0.5 * main_size
+            ):
+                raise GlyphMathError("a second row of symbols (an array or aligned lines)")
+            items.append(_Item(n))
+            continue
+        if not items:
+            items.append(_Item(None))
+        assert main_base is not None and n.base is not None
+        (items[-1].sup if n.base < main_base else items[-1].sub).append(n)
+    return _emit(_ligatures(items, main_size), main_size, script)
+
+
+def _ligatures(items: list[_Item], size: float) -> list[_Item]:
+    """Symbols TeX builds from two glyphs (\\mapsto, long arrows, \\cdots, \\ldots) and
+    ``\\colon`` (a colon set tight against what precedes it, unlike the relation ``:``)."""
+    mu = size / 18.0
+    for before, after in itertools.pairwise(items):
+        n = after.nucleus
+        tight = after.adv0 - before.adv1 < 3.5 * mu  # 2mu before \\colon, 5mu before ":"
+        if n is not None and n.latex == ":" and n.cls == "rel" and tight:
+            n.latex, n.cls = "\\colon", "punct"
+            n.adv0 -= 2.0 * mu
+            n.adv1 += 3.0 * mu  # \\colon's 6mu after it, less the 3mu TeX puts after punct
+    pairs = {
+        ("\\mapstochar", "\\rightarrow"): "\\mapsto",
+        ("-", "\\rightarrow"): "\\longrightarrow",
+        ("\\leftarrow", "-"): "\\longleftarrow",
+        ("=", "\\Rightarrow"): "\\Longrightarrow",
+        ("\\Leftarrow", "="): "\\Longleftarrow",
+        ("\\leftarrow", "\\rightarrow"): "\\longleftrightarrow",
+        ("\\Leftarrow", "\\Rightarrow"): "\\Longleftrightarrow",
+    }
+    out: list[_Item] = []
+    for it in items:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.nucleus is not None
+            and it.nucleus is not None
+            and not prev.sub
+            and not prev.sup
+            and it.nucleus.adv0 < prev.nucleus.adv1 - 0.5
+        ):
+            a, b = prev.nucleus, it.nucleus
+            name = pairs.get((a.latex, b.latex)) or pairs.get((b.latex, a.latex))
+            if a.latex == b.latex == "\\int":
+                name, a.latex = "\\iint", "\\iint"
+            elif a.latex == "\\iint" and b.latex == "\\int":
+                name = "\\iiint"
+            if name is not None:
+                cls = "op" if name.endswith("int") else "rel"
+                joined = _union(name, cls, [a, b], b.base)
+                out[-1] = _Item(joined, it.sub, it.sup)
+                continue
+        out.append(it)
+    for dot, name in (("\\cdot", "\\cdots"), (".", "\\ldots")):
+        merged: list[_Item] = []
+        for it in out:
+            run = merged[-2:]
+            if (
+                len(run) == 2
+                and all(r.nucleus is not None and r.nucleus.latex == dot for r in run)
+                and it.nucleus is not None
+                and it.nucleus.latex == dot
+                and not any(r.sub or r.sup for r in run)
+            ):
+                first = run[0].nucleus
+                assert first is not None
+                span = it.nucleus.x1 - first.x0
+                if span < 1.3 * it.nucleus.size:
+                    cls = "inner"
+                    node = _union(name, cls, [first, it.nucleus], it.nucleus.base)
+                    node.base = None if name == "\\cdots" else node.base
+                    del merged[-2:]
+                    merged.append(_Item(node, it.sub, it.sup))
+                    continue
+            merged.append(it)
+        out = merged
+    return out
+
+
+def _emit(items: list[_Item], size: float, script: bool) -> str:
+    for a, b in itertools.pairwise(items):
+        if a.nucleus is not None and b.nucleus is not None:
+            narrow = min(a.nucleus.x1 - a.nucleus.x0, b.nucleus.x1 - b.nucleus.x0)
+            if b.nucleus.x0 < a.nucleus.x1 - 0.6 * narrow:
+                raise GlyphMathError(f"{a.nucleus.latex} and {b.nucleus.latex} overlap")
+    parts: list[str] = []
+    opened = 0
+    prev: _Item | None = None
+    bar_open = False
+    for it in items:
+        n = it.nucleus
+        if prev is not None and n is not None and prev.nucleus is not None:
+            parts.append(_space(prev, it, size, script))
+        if n is None:
+            text = "{}"
+        elif n.sized and n.cls == "open":
+            text, opened = f"\\left{n.latex}", opened + 1
+        elif n.sized and n.cls == "close":
+            text = f"\\right{n.latex}"
+            if opened:
+                opened -= 1
+            else:
+                parts.insert(0, "\\left.")
+        elif n.sized and n.cls == "bar":
+            if bar_open:
+                text, bar_open = f"\\right{n.latex}", False
+                if opened:
+                    opened -= 1
+                else:
+                    parts.insert(0, "\\left.")
+            else:
+                text, bar_open, opened = f"\\left{n.latex}", True, opened + 1
+        else:
+            text = n.text()
+        if it.sub:
+            text += f"_{{{_linear(it.sub, True)}}}"
+        if it.sup:
+            if all(s.cls == "prime" for s in it.sup):
+                text += "'" * len(it.sup)
+            else:
+                text += f"^{{{_linear(it.sup, True)}}}"
+        parts.append(text)
+        prev = it
+    parts += ["\\right."] * opened
+    return join_latex(parts)
+
+
+def join_latex(parts: Sequence[str]) -> str:
+    """Concatenate LaTeX pieces, with a space where a control word meets a letter."""
+    out = ""
+    for p in parts:
+        if p and out and p[0].isalpha() and re.search(r"\\[A-Za-z]+$", out):
+            out += " "
+        out += p
+    return out
+
+
+def _cls(n: Node, side: str) -> str:
+    """The atom class ``n`` shows its neighbour on ``side`` ("left": n is on the left)."""
+    c = n.cls
+    if n.sized and ((c == "close" and side == "left") or (c == "open" and side == "right")):
+        return "inner"  # \left ... \right makes an inner atom
+    if n.sized and c == "bar":
+        return "inner"
+    if c in ("bigop", "op"):
+        return "op"
+    if c == "letter":
+        return "ord"
+    if c == "bar":
+        return "ord"
+    if c in _CLASSES:
+        return c
+    return "ord"
+
+
+def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:
+    """An explicit space when the gap exceeds what TeX puts between the two classes."""
+    assert prev.nucleus is not None and it.nucleus is not None
+    left, right = _cls(prev.nucleus, "left"), _cls(it.nucleus, "right")
+    if right == "bin" and left in ("bin", "op", "rel", "open", "punct"):
+        right = "ord"  # a unary minus
+    if left == "bin" and right in ("rel", "close", "punct"):
+        left = "ord"
+    expected = _SPACING[left][_CLASSES.index(right)]
+    if script and not (right == "op" and left in ("ord", "op", "close", "inner")):
+        expected = _THIN if (left, right) == ("op", "ord") else 0
+    gap_mu = (it.adv0 - prev.adv1) / size * 18.0
+    extra = gap_mu - expected
+    if extra < 2.0:
+        return ""
+    return min(_SPACES, key=lambda sp: abs(sp[0] - extra))[1]
+
+
+def _parse(nodes: list[Node], rules: list[Rule], script: bool = False) -> str:
+    pool = list(nodes)
+    rules = list(rules)
+    _radicals(pool, rules)
+    _fractions(pool, rules)
+    _limits(pool)
+    _accents(pool)
+    _negations(pool)
+    return _linear(pool, script)
+
+
+def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str:
+    """LaTeX for a formula's glyphs and rules; raises GlyphMathError when they cannot all be
+    accounted for."""
+    if not glyphs:
+        raise GlyphMathError("no glyphs")
+    nodes = _atoms(glyphs)
+    token = _TOP_SIZE.set(max(g.size for g in glyphs))
+    try:
+        return _parse(nodes, list(rules))
+    finally:
+        _TOP_SIZE.reset(token)
+
+
+def try_glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str | None:
+    try:
+        return glyph_latex(glyphs, rules)
+    except GlyphMathError:
+        return None
+
+
+__all__ = ["GlyphMathError", "Rule", "glyph_latex", "try_glyph_latex"]

@@ -1,0 +1,186 @@
+"""Math rebuilt from a born-digital PDF's glyphs (scipix.pdf.glyphmath): a pdflatex paper of
+display formulas over every construct the glyph reader handles, each read back from the PDF's
+glyphs and compared with its source by rendering both with TeX; constructs it cannot account
+for (arrays) fall back to the image recognizer; unit checks on hand-made glyphs."""
+
+from __future__ import annotations
+
+import re
+
+import pypdfium2 as pdfium
+import pytest
+from pdf_samples import compile_latex
+
+from scipix.engines.base import Engine
+from scipix.evaluation import image_match
+from scipix.pdf import convert_pdf
+from scipix.pdf.glyphmath import GlyphMathError, Rule, glyph_latex, join_latex
+from scipix.pdf.layout import Glyph, layout
+from scipix.pdf.page import GLYPH_CONFIDENCE, read_glyphs, read_rules
+from scipix.render import TexRenderer
+from scipix.render.tex import tex_available
+
+# formulas written for this test (not the benchmark's textbook set)
+FORMULAS = [
+    r"y = m x + b",
+    r"\frac{a+b}{c-d} \neq \frac{a}{c}",
+    r"\sqrt{x^2 + y^2} \leq |x| + |y|",
+    r"\sqrt[3]{27} = 3",
+    r"\sum_{k=0}^{n} \binom{n}{k}",
+    r"\prod_{p \in P} \left( 1 - \frac{1}{p^{s}} \right)^{-1}",
+    r"\int_{a}^{b} f'(t) \, dt = f(b) - f(a)",
+    r"\lim_{h \to 0} \frac{\sin h}{h} = 1",
+    r"\max_{1 \leq i \leq n} |x_i|",
+    r"\hat{\theta} = \arg \min_{\theta} L(\theta)",
+    r"\vec{F} = m \vec{a}",
+    r"\bar{z} \cdot z = |z|^{2}",
+    r"\mathbb{E}[X] = \sum_{x} x \, p(x)",
+    r"\mathcal{L} \{ f \} (s)",
+    r"\alpha \beta \gamma \Gamma \Omega \varphi",
+    r"A \subseteq B \cup C",
+    r"f \colon X \to Y",
+    r"e^{-\frac{x^{2}}{2}}",
+    r"x_{i}^{2} + y_{j}^{3}",
+    r"a_{n+1} = a_{n} + d",
+    r"\log_{2} 8 = 3",
+    r"\nabla \times \mathbf{B} = \mu_0 \mathbf{J}",
+    r"\left\langle u , v \right\rangle \geq 0",
+    r"x \in \mathbb{R} \setminus \mathbb{Q}",
+    r"1 + 2 + \cdots + n",
+    r"\overline{A \cap B}",
+    r"\forall x \, \exists y : y > x",
+    r"p \Rightarrow q \iff \neg q \Rightarrow \neg p",
+]
+ARRAY = r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}"
+
+
+def _paper(formulas: list[str]) -> str:
+    body = "\n\n".join(
+        f"Item {i + 1} is shown below; the running text around it fills the line so that "
+        f"the page reads as one column.\n\\[ {f} \\]"
+        for i, f in enumerate(formulas)
+    )
+    return (
+        "\\documentclass[12pt]{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+        + body
+        + "\n\\end{document}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def glyph_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return compile_latex(_paper([*FORMULAS, ARRAY]), tmp_path_factory.mktemp("glyphs"), "g")
+
+
+def _displays(pdf: bytes, engine: Engine) -> dict[int, tuple[str, float]]:
+    got: dict[int, tuple[str, float]] = {}
+    current = -1
+    for page in convert_pdf(pdf, engine, workers=1):
+        for line in page.lines:
+            text = " ".join(s.value for s in line.segments)
+            m = re.match(r"Item (\d+) is shown", text)
+            if m:
+                current = int(m.group(1)) - 1
+            elif line.kind == "math" and current >= 0 and current not in got:
+                seg = line.segments[0]
+                got[current] = (seg.value, seg.confidence)
+    return got
+
+
+@pytest.mark.slow
+def test_display_formulas_rebuilt_from_glyphs_match_their_source(
+    glyph_pdf: bytes, engine: Engine
+) -> None:
+    if not tex_available():
+        pytest.skip("latex and dvipng are needed to compare renders")
+    got = _displays(glyph_pdf, engine)
+    assert sorted(got) == list(range(len(FORMULAS) + 1))
+    from_glyphs = [k for k in range(len(FORMULAS)) if got[k][1] == GLYPH_CONFIDENCE]
+    # every formula but \binom (stacked rows with no rule) is read from its glyphs
+    assert len(from_glyphs) >= len(FORMULAS) - 1, [
+        FORMULAS[k] for k in range(len(FORMULAS)) if k not in from_glyphs
+    ]
+    renderer = TexRenderer()
+    truth = renderer.render([FORMULAS[k] for k in from_glyphs], 150)
+    pred = renderer.render([got[k][0] for k in from_glyphs], 150)
+    wrong = [
+        (FORMULAS[k], got[k][0])
+        for k, a, b in zip(from_glyphs, truth, pred, strict=True)
+        if a is None or b is None or not image_match(a, b)
+    ]
+    assert not wrong
+    # the matrix has two rows: the glyph reader declines it and the recognizer reads it
+    assert got[len(FORMULAS)][1] != GLYPH_CONFIDENCE
+
+
+def test_exact_latex_of_common_constructs(glyph_pdf: bytes) -> None:
+    doc = pdfium.PdfDocument(glyph_pdf)
+    try:
+        page = doc[0]
+        glyphs, rules = read_glyphs(page), read_rules(page)
+        lines = layout(glyphs, page.get_width())
+    finally:
+        doc.close()
+    displays = [ln.box for ln in lines if ln.kind == "display"]
+    out = []
+    for box in displays[:4]:
+        inside = [
+            g
+            for g in glyphs
+            if box.x - 0.5 <= (g.x0 + g.x1) / 2 <= box.x1 + 0.5
+            and box.y - 0.5 <= (g.top + g.bottom) / 2 <= box.y1 + 0.5
+        ]
+        near = [r for r in rules if box.x - 3 <= r.x0 and r.x1 <= box.x1 + 3]
+        near = [r for r in near if box.y - 3 <= r.mid <= box.y1 + 3]
+        out.append(glyph_latex(inside, near))
+    assert out == [
+        "y=mx+b",
+        "\\frac{a+b}{c-d}\\neq\\frac{a}{c}",
+        "\\sqrt{x^{2}+y^{2}}\\leq|x|+|y|",
+        "\\sqrt[3]{27}=3",
+    ]
+
+
+def _g(ch: str, font: str, x: float, size: float = 10.0, base: float = 100.0) -> Glyph:
+    w = 0.5 * size
+    return Glyph(ch, font, size, x, base - 0.7 * size, x + w, base, True, base, x, x + w)
+
+
+def test_scripts_from_size_and_baseline() -> None:
+    glyphs = [
+        _g("x", "CMMI10", 0),
+        _g("2", "CMR7", 5.2, 7.0, 96.0),
+        _g("+", "CMR10", 12),
+        _g("a", "CMMI10", 20),
+        _g("i", "CMMI7", 25.2, 7.0, 101.5),
+    ]
+    assert glyph_latex(glyphs, []) == "x^{2}+a_{i}"
+
+
+def test_fraction_from_a_rule() -> None:
+    glyphs = [_g("1", "CMR10", 2, base=95.0), _g("n", "CMMI10", 2, base=110.0)]
+    bar = Rule(1.0, 99.0, 8.0, 99.4)
+    assert glyph_latex(glyphs, [bar]) == "\\frac{1}{n}"
+
+
+def test_what_cannot_be_accounted_for_is_refused() -> None:
+    with pytest.raises(GlyphMathError, match="unknown glyph"):
+        glyph_latex([_g("x", "Helvetica", 0)], [])
+    with pytest.raises(GlyphMathError, match="second row"):
+        glyph_latex([_g("a", "CMMI10", 0), _g("b", "CMMI10", 0, base=120.0)], [])
+    with pytest.raises(GlyphMathError, match="nothing above or below"):
+        glyph_latex([_g("a", "CMMI10", 0)], [Rule(50.0, 50.0, 60.0, 50.4)])
+    with pytest.raises(GlyphMathError, match="radical"):
+        glyph_latex([_g("√", "CMSY10", 0), _g("x", "CMMI10", 6)], [])
+
+
+def test_join_latex_keeps_control_words_apart() -> None:
+    assert join_latex(["\\alpha", "b", "\\,", "c"]) == "\\alpha b\\,c"
+
+
+def test_glyph_reading_can_be_switched_off(glyph_pdf: bytes, engine: Engine) -> None:
+    from scipix.pdf.page import PageOptions
+
+    pages = convert_pdf(glyph_pdf, engine, pages="1", opts=PageOptions(glyph_math=False))
+    confidences = [ln.confidence for p in pages for ln in p.lines if ln.kind == "math"]
+    assert confidences and GLYPH_CONFIDENCE not in confidences
