@@ -22,15 +22,21 @@ falls back to the image recognizer: a wrong reading is never made up from partia
 
 from __future__ import annotations
 
-import itertools
-import re
 import statistics
 from collections.abc import Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scipix.pdf.layout import Glyph
 from scipix.pdf.mathfonts import family, symbol
+from scipix.pdf.mathlinear import (
+    TOP_SIZE,
+    GlyphMathError,
+    Node,
+    join_latex,
+    linear_latex,
+    main_base,
+    union,
+)
 
 OPERATOR_NAMES = frozenset(
     [
@@ -69,7 +75,6 @@ OPERATOR_NAMES = frozenset(
     ]
 )
 LIMIT_NAMES = frozenset(["det", "gcd", "inf", "lim", "liminf", "limsup", "max", "min", "Pr", "sup"])
-_TOP_SIZE: ContextVar[float] = ContextVar("_TOP_SIZE", default=10.0)  # the formula's text size
 _NO_LIMITS = frozenset({"\\int", "\\oint"})  # integrals put their limits at the side
 _OPENERS = frozenset({"(", "[", "\\{", "\\langle", "\\lfloor", "\\lceil", "/"})
 
@@ -90,57 +95,6 @@ class Rule:
     @property
     def mid(self) -> float:
         return 0.5 * (self.top + self.bottom)
-
-
-class GlyphMathError(Exception):
-    """The glyphs could not be accounted for; the reason says which."""
-
-
-@dataclass(slots=True)
-class Node:
-    """A symbol or a built structure, with its ink box and advance box."""
-
-    latex: str
-    cls: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    base: float | None  # baseline; None for things centred on the math axis
-    size: float
-    adv0: float
-    adv1: float
-    sized: bool = False  # a delimiter from the extension font (needs \left / \right)
-    style: str = ""
-    parts: list[Node] = field(default_factory=list)
-
-    @property
-    def cx(self) -> float:
-        return 0.5 * (self.x0 + self.x1)
-
-    @property
-    def cy(self) -> float:
-        return 0.5 * (self.top + self.bottom)
-
-    def text(self) -> str:
-        return f"\\{self.style}{{{self.latex}}}" if self.style else self.latex
-
-
-def _union(latex: str, cls: str, nodes: Sequence[Node], base: float | None, **kw: float) -> Node:
-    x0 = min(n.x0 for n in nodes)
-    x1 = max(n.x1 for n in nodes)
-    return Node(
-        latex,
-        cls,
-        float(kw.get("x0", x0)),
-        min(n.top for n in nodes),
-        float(kw.get("x1", x1)),
-        max(n.bottom for n in nodes),
-        base,
-        max(n.size for n in nodes),
-        float(kw.get("adv0", min(n.adv0 for n in nodes))),
-        float(kw.get("adv1", max(n.adv1 for n in nodes))),
-    )
 
 
 # ---------------------------------------------------------------------------------- atoms
@@ -196,10 +150,10 @@ def _join_words(nodes: list[Node]) -> list[Node]:
     for w in words:
         name = "".join(n.latex for n in w)
         if name in OPERATOR_NAMES:
-            node = _union("\\" + name, "op", w, w[0].base)
+            node = union("\\" + name, "op", w, w[0].base)
             node.style = "limits" if name in LIMIT_NAMES else ""
         else:
-            node = _union(f"\\mathrm{{{name}}}", "ord", w, w[0].base)
+            node = union(f"\\mathrm{{{name}}}", "ord", w, w[0].base)
         rest.append(node)
     return rest
 
@@ -222,10 +176,10 @@ def _join_pieces(nodes: list[Node]) -> list[Node]:
     for col in columns:
         latex = next((p.latex for p in col if p.latex not in ("|", "\\|")), col[0].latex)
         if latex == "\\sqrt":
-            rest.append(_union(latex, "radical", col, None))
+            rest.append(union(latex, "radical", col, None))
             continue
         cls = "open" if latex in _OPENERS else "close" if latex not in ("|", "\\|") else "bar"
-        node = _union(latex, cls, col, None)
+        node = union(latex, cls, col, None)
         node.sized = True
         rest.append(node)
     return rest
@@ -322,9 +276,9 @@ def _radicals(pool: list[Node], rules: list[Rule]) -> None:
             latex += f"[{_parse(index, _inside(rules, index), True)}]"
         latex += f"{{{_parse(body, inner)}}}"
         everything = [rad, *body, *index]
-        base = _main_base(body) if body else None
+        base = main_base(body) if body else None
         adv0 = min([rad.adv0, *(n.adv0 - 5.0 * rad.size / 18.0 for n in index)])
-        node = _union(latex, "ord", everything, base, x1=bar.x1, adv0=adv0, adv1=bar.x1)
+        node = union(latex, "ord", everything, base, x1=bar.x1, adv0=adv0, adv1=bar.x1)
         node.size = rad.size if not body else max(n.size for n in body)
         node.top = min(node.top, bar.top)
         pool.append(node)
@@ -345,18 +299,18 @@ def _fractions(pool: list[Node], rules: list[Rule]) -> None:
         if num and den:
             latex = f"\\frac{{{_parse(num, num_rules)}}}{{{_parse(den, den_rules)}}}"
             size = max(n.size for n in [*num, *den])
-            node = _union(latex, "inner", [*num, *den, fake], bar.mid + 0.25 * size)
+            node = union(latex, "inner", [*num, *den, fake], bar.mid + 0.25 * size)
             node.size = size
             node.adv0, node.adv1 = bar.x0 - 1.2, bar.x1 + 1.2  # \nulldelimiterspace
         elif den:
             if bar.width < 0.9 * (max(n.x1 for n in den) - min(n.x0 for n in den)):
                 raise GlyphMathError("a rule over only part of what lies below it")
             latex = f"\\overline{{{_parse(den, den_rules)}}}"
-            node = _union(latex, "ord", [*den, fake], _main_base(den))
+            node = union(latex, "ord", [*den, fake], main_base(den))
             node.size = max(n.size for n in den)
         else:
             latex = f"\\underline{{{_parse(num, num_rules)}}}"
-            node = _union(latex, "ord", [*num, fake], _main_base(num))
+            node = union(latex, "ord", [*num, fake], main_base(num))
             node.size = max(n.size for n in num)
         pool.append(node)
 
@@ -387,7 +341,7 @@ def _limits(pool: list[Node]) -> None:
             latex += f"_{{{_parse(below, [], True)}}}"
         if above:
             latex += f"^{{{_parse(above, [], True)}}}"
-        node = _union(latex, "op", [op, *above, *below], op.base)
+        node = union(latex, "op", [op, *above, *below], op.base)
         node.size = op.size
         pool.append(node)
 
@@ -421,7 +375,7 @@ def _accents(pool: list[Node]) -> None:
         for n in base:
             pool.remove(n)
         latex = f"{acc.latex}{{{_parse(base, [])}}}"
-        node = _union(latex, "ord", [acc, *base], _main_base(base))
+        node = union(latex, "ord", [acc, *base], main_base(base))
         node.size = max(n.size for n in base)
         node.adv0 = min(n.adv0 for n in base)
         node.adv1 = max(n.adv1 for n in base)
@@ -437,7 +391,7 @@ def _negations(pool: list[Node]) -> None:
         pool.remove(neg)
         pool.remove(rel)
         latex = "\\neq" if rel.latex == "=" else f"\\not{rel.latex}"
-        node = _union(latex, "rel", [neg, rel], rel.base, adv0=rel.adv0, adv1=rel.adv1)
+        node = union(latex, "rel", [neg, rel], rel.base, adv0=rel.adv0, adv1=rel.adv1)
         pool.append(node)
     stacked = {("\\sim", "="): "\\cong", (".", "="): "\\doteq"}
     for rel in [n for n in pool if n.latex == "="]:
@@ -451,254 +405,14 @@ def _negations(pool: list[Node]) -> None:
             pool.remove(rel)
             pool.remove(over[0])
             latex = stacked[(over[0].latex, "=")]
-            pool.append(
-                _union(latex, "rel", [over[0], rel], rel.base, adv0=rel.adv0, adv1=rel.adv1)
-            )
+            pool.append(union(latex, "rel", [over[0], rel], rel.base, adv0=rel.adv0, adv1=rel.adv1))
     for slash in [n for n in pool if n.latex == "/"]:
         ins = [n for n in pool if n.latex == "\\in" and n.x0 - 0.5 <= slash.cx <= n.x1 + 0.5]
         if ins:
             pool.remove(slash)
             pool.remove(ins[0])
-            node = _union("\\notin", "rel", [slash, ins[0]], ins[0].base)
+            node = union("\\notin", "rel", [slash, ins[0]], ins[0].base)
             pool.append(node)
-
-
-# ------------------------------------------------------------------------------ linear read
-
-_THIN, _MED, _THICK = 3, 4, 5
-_CLASSES = ("ord", "op", "bin", "rel", "open", "close", "punct", "inner")
-# TeX's spacing between atom classes (TeXbook ch. 18), in mu; negative: only in display/text
-_SPACING = {
-    "ord": (0, _THIN, _MED, _THICK, 0, 0, 0, _THIN),
-    "op": (_THIN, _THIN, 0, _THICK, 0, 0, 0, _THIN),
-    "bin": (_MED, _MED, 0, 0, _MED, 0, 0, _MED),
-    "rel": (_THICK, _THICK, 0, 0, _THICK, 0, 0, _THICK),
-    "open": (0, 0, 0, 0, 0, 0, 0, 0),
-    "close": (0, _THIN, _MED, _THICK, 0, 0, 0, _THIN),
-    "punct": (_THIN, _THIN, 0, _THIN, _THIN, _THIN, _THIN, _THIN),
-    "inner": (_THIN, _THIN, _MED, _THICK, _THIN, 0, _THIN, _THIN),
-}
-_SPACES = ((36.0, "\\qquad "), (18.0, "\\quad "), (5.0, "\\;"), (4.0, "\\:"), (3.0, "\\,"))
-
-
-def _main_base(nodes: Sequence[Node]) -> float | None:
-    with_base = [n for n in nodes if n.base is not None]
-    if not with_base:
-        return None
-    top = max(n.size for n in with_base)
-    return statistics.median(
-        [n.base for n in with_base if n.base is not None and n.size >= top - 0.5]
-    )
-
-
-@dataclass(slots=True)
-class _Item:
-    nucleus: Node | None
-    sub: list[Node] = field(default_factory=list)
-    sup: list[Node] = field(default_factory=list)
-
-    @property
-    def adv0(self) -> float:
-        nodes = [n for n in (self.nucleus, *self.sub, *self.sup) if n is not None]
-        return min(n.adv0 for n in nodes)
-
-    @property
-    def adv1(self) -> float:
-        nodes = [n for n in (self.nucleus, *self.sub, *self.sup) if n is not None]
-        return max(n.adv1 for n in nodes) + (0.5 if self.sub or self.sup else 0.0)
-
-
-def _linear(nodes: list[Node], script: bool = False) -> str:
-    if not nodes:
-        return ""
-    sized = [n for n in nodes if n.base is not None]
-    main_size = max((n.size for n in sized), default=max(n.size for n in nodes))
-    main_base = _main_base(nodes)
-    items: list[_Item] = []
-    for n in sorted(nodes, key=lambda n: (n.adv0, n.top)):
-        offset = abs(n.base - main_base) if main_base is not None and n.base is not None else 0
-        is_script = (n.size < main_size - 0.5 and offset > 0.1 * main_size) or (
-            # scripts of scriptscript symbols keep their size (TeX's smallest)
-            main_size <= 0.6 * _TOP_SIZE.get() and 0.2 * main_size < offset and bool(items)
-        )
-        if not is_script:
-            if (
-                main_base is not None
-                and n.base is not None
-                and n.cls not in ("inner",)
-                and abs(n.base - main_base) > 0.5 * main_size
-            ):
-                raise GlyphMathError("a second row of symbols (an array or aligned lines)")
-            items.append(_Item(n))
-            continue
-        if not items:
-            items.append(_Item(None))
-        assert main_base is not None and n.base is not None
-        (items[-1].sup if n.base < main_base else items[-1].sub).append(n)
-    return _emit(_ligatures(items, main_size), main_size, script)
-
-
-def _ligatures(items: list[_Item], size: float) -> list[_Item]:
-    """Symbols TeX builds from two glyphs (\\mapsto, long arrows, \\cdots, \\ldots) and
-    ``\\colon`` (a colon set tight against what precedes it, unlike the relation ``:``)."""
-    mu = size / 18.0
-    for before, after in itertools.pairwise(items):
-        n = after.nucleus
-        tight = after.adv0 - before.adv1 < 3.5 * mu  # 2mu before \\colon, 5mu before ":"
-        if n is not None and n.latex == ":" and n.cls == "rel" and tight:
-            n.latex, n.cls = "\\colon", "punct"
-            n.adv0 -= 2.0 * mu
-            n.adv1 += 3.0 * mu  # \\colon's 6mu after it, less the 3mu TeX puts after punct
-    pairs = {
-        ("\\mapstochar", "\\rightarrow"): "\\mapsto",
-        ("-", "\\rightarrow"): "\\longrightarrow",
-        ("\\leftarrow", "-"): "\\longleftarrow",
-        ("=", "\\Rightarrow"): "\\Longrightarrow",
-        ("\\Leftarrow", "="): "\\Longleftarrow",
-        ("\\leftarrow", "\\rightarrow"): "\\longleftrightarrow",
-        ("\\Leftarrow", "\\Rightarrow"): "\\Longleftrightarrow",
-    }
-    out: list[_Item] = []
-    for it in items:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and prev.nucleus is not None
-            and it.nucleus is not None
-            and not prev.sub
-            and not prev.sup
-            and it.nucleus.adv0 < prev.nucleus.adv1 - 0.5
-        ):
-            a, b = prev.nucleus, it.nucleus
-            name = pairs.get((a.latex, b.latex)) or pairs.get((b.latex, a.latex))
-            if a.latex == b.latex == "\\int":
-                name, a.latex = "\\iint", "\\iint"
-            elif a.latex == "\\iint" and b.latex == "\\int":
-                name = "\\iiint"
-            if name is not None:
-                cls = "op" if name.endswith("int") else "rel"
-                joined = _union(name, cls, [a, b], b.base)
-                out[-1] = _Item(joined, it.sub, it.sup)
-                continue
-        out.append(it)
-    for dot, name in (("\\cdot", "\\cdots"), (".", "\\ldots")):
-        merged: list[_Item] = []
-        for it in out:
-            run = merged[-2:]
-            if (
-                len(run) == 2
-                and all(r.nucleus is not None and r.nucleus.latex == dot for r in run)
-                and it.nucleus is not None
-                and it.nucleus.latex == dot
-                and not any(r.sub or r.sup for r in run)
-            ):
-                first = run[0].nucleus
-                assert first is not None
-                span = it.nucleus.x1 - first.x0
-                if span < 1.3 * it.nucleus.size:
-                    cls = "inner"
-                    node = _union(name, cls, [first, it.nucleus], it.nucleus.base)
-                    node.base = None if name == "\\cdots" else node.base
-                    del merged[-2:]
-                    merged.append(_Item(node, it.sub, it.sup))
-                    continue
-            merged.append(it)
-        out = merged
-    return out
-
-
-def _emit(items: list[_Item], size: float, script: bool) -> str:
-    for a, b in itertools.pairwise(items):
-        if a.nucleus is not None and b.nucleus is not None:
-            narrow = min(a.nucleus.x1 - a.nucleus.x0, b.nucleus.x1 - b.nucleus.x0)
-            if b.nucleus.x0 < a.nucleus.x1 - 0.6 * narrow:
-                raise GlyphMathError(f"{a.nucleus.latex} and {b.nucleus.latex} overlap")
-    parts: list[str] = []
-    opened = 0
-    prev: _Item | None = None
-    bar_open = False
-    for it in items:
-        n = it.nucleus
-        if prev is not None and n is not None and prev.nucleus is not None:
-            parts.append(_space(prev, it, size, script))
-        if n is None:
-            text = "{}"
-        elif n.sized and n.cls == "open":
-            text, opened = f"\\left{n.latex}", opened + 1
-        elif n.sized and n.cls == "close":
-            text = f"\\right{n.latex}"
-            if opened:
-                opened -= 1
-            else:
-                parts.insert(0, "\\left.")
-        elif n.sized and n.cls == "bar":
-            if bar_open:
-                text, bar_open = f"\\right{n.latex}", False
-                if opened:
-                    opened -= 1
-                else:
-                    parts.insert(0, "\\left.")
-            else:
-                text, bar_open, opened = f"\\left{n.latex}", True, opened + 1
-        else:
-            text = n.text()
-        if it.sub:
-            text += f"_{{{_linear(it.sub, True)}}}"
-        if it.sup:
-            if all(s.cls == "prime" for s in it.sup):
-                text += "'" * len(it.sup)
-            else:
-                text += f"^{{{_linear(it.sup, True)}}}"
-        parts.append(text)
-        prev = it
-    parts += ["\\right."] * opened
-    return join_latex(parts)
-
-
-def join_latex(parts: Sequence[str]) -> str:
-    """Concatenate LaTeX pieces, with a space where a control word meets a letter."""
-    out = ""
-    for p in parts:
-        if p and out and p[0].isalpha() and re.search(r"\\[A-Za-z]+$", out):
-            out += " "
-        out += p
-    return out
-
-
-def _cls(n: Node, side: str) -> str:
-    """The atom class ``n`` shows its neighbour on ``side`` ("left": n is on the left)."""
-    c = n.cls
-    if n.sized and ((c == "close" and side == "left") or (c == "open" and side == "right")):
-        return "inner"  # \left ... \right makes an inner atom
-    if n.sized and c == "bar":
-        return "inner"
-    if c in ("bigop", "op"):
-        return "op"
-    if c == "letter":
-        return "ord"
-    if c == "bar":
-        return "ord"
-    if c in _CLASSES:
-        return c
-    return "ord"
-
-
-def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:
-    """An explicit space when the gap exceeds what TeX puts between the two classes."""
-    assert prev.nucleus is not None and it.nucleus is not None
-    left, right = _cls(prev.nucleus, "left"), _cls(it.nucleus, "right")
-    if right == "bin" and left in ("bin", "op", "rel", "open", "punct"):
-        right = "ord"  # a unary minus
-    if left == "bin" and right in ("rel", "close", "punct"):
-        left = "ord"
-    expected = _SPACING[left][_CLASSES.index(right)]
-    if script and not (right == "op" and left in ("ord", "op", "close", "inner")):
-        expected = _THIN if (left, right) == ("op", "ord") else 0
-    gap_mu = (it.adv0 - prev.adv1) / size * 18.0
-    extra = gap_mu - expected
-    if extra < 2.0:
-        return ""
-    return min(_SPACES, key=lambda sp: abs(sp[0] - extra))[1]
 
 
 def _parse(nodes: list[Node], rules: list[Rule], script: bool = False) -> str:
@@ -709,7 +423,7 @@ def _parse(nodes: list[Node], rules: list[Rule], script: bool = False) -> str:
     _limits(pool)
     _accents(pool)
     _negations(pool)
-    return _linear(pool, script)
+    return linear_latex(pool, script)
 
 
 def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str:
@@ -718,11 +432,11 @@ def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str:
     if not glyphs:
         raise GlyphMathError("no glyphs")
     nodes = _atoms(glyphs)
-    token = _TOP_SIZE.set(max(g.size for g in glyphs))
+    token = TOP_SIZE.set(max(g.size for g in glyphs))
     try:
         return _parse(nodes, list(rules))
     finally:
-        _TOP_SIZE.reset(token)
+        TOP_SIZE.reset(token)
 
 
 def try_glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str | None:
@@ -732,4 +446,4 @@ def try_glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str | Non
         return None
 
 
-__all__ = ["GlyphMathError", "Rule", "glyph_latex", "try_glyph_latex"]
+__all__ = ["GlyphMathError", "Rule", "glyph_latex", "join_latex", "try_glyph_latex"]

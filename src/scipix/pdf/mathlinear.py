@@ -1,0 +1,312 @@
+"""The linear read of glyph math: symbols on a baseline, their scripts, TeX's spacing.
+
+Shared by :mod:`scipix.pdf.glyphmath`: the :class:`Node` every glyph and structure becomes,
+and :func:`linear_latex`, which reads nodes left to right on the main baseline (smaller
+symbols raised or lowered from it are superscripts and subscripts), joins two-glyph symbols
+(``\\mapsto``, long arrows, ``\\cdots``), turns extension-font delimiters into
+``\\left``/``\\right`` and writes an explicit space where a gap exceeds what TeX puts between
+the two atom classes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+TOP_SIZE: ContextVar[float] = ContextVar("TOP_SIZE", default=10.0)  # the formula's text size
+
+
+class GlyphMathError(Exception):
+    """The glyphs could not be accounted for; the reason says which."""
+
+
+@dataclass(slots=True)
+class Node:
+    """A symbol or a built structure, with its ink box and advance box."""
+
+    latex: str
+    cls: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    base: float | None  # baseline; None for things centred on the math axis
+    size: float
+    adv0: float
+    adv1: float
+    sized: bool = False  # a delimiter from the extension font (needs \left / \right)
+    style: str = ""
+    parts: list[Node] = field(default_factory=list)
+
+    @property
+    def cx(self) -> float:
+        return 0.5 * (self.x0 + self.x1)
+
+    @property
+    def cy(self) -> float:
+        return 0.5 * (self.top + self.bottom)
+
+    def text(self) -> str:
+        return f"\\{self.style}{{{self.latex}}}" if self.style else self.latex
+
+
+def union(latex: str, cls: str, nodes: Sequence[Node], base: float | None, **kw: float) -> Node:
+    x0 = min(n.x0 for n in nodes)
+    x1 = max(n.x1 for n in nodes)
+    return Node(
+        latex,
+        cls,
+        float(kw.get("x0", x0)),
+        min(n.top for n in nodes),
+        float(kw.get("x1", x1)),
+        max(n.bottom for n in nodes),
+        base,
+        max(n.size for n in nodes),
+        float(kw.get("adv0", min(n.adv0 for n in nodes))),
+        float(kw.get("adv1", max(n.adv1 for n in nodes))),
+    )
+
+
+# ------------------------------------------------------------------------------ linear read
+
+_THIN, _MED, _THICK = 3, 4, 5
+_CLASSES = ("ord", "op", "bin", "rel", "open", "close", "punct", "inner")
+# TeX's spacing between atom classes (TeXbook ch. 18), in mu; negative: only in display/text
+_SPACING = {
+    "ord": (0, _THIN, _MED, _THICK, 0, 0, 0, _THIN),
+    "op": (_THIN, _THIN, 0, _THICK, 0, 0, 0, _THIN),
+    "bin": (_MED, _MED, 0, 0, _MED, 0, 0, _MED),
+    "rel": (_THICK, _THICK, 0, 0, _THICK, 0, 0, _THICK),
+    "open": (0, 0, 0, 0, 0, 0, 0, 0),
+    "close": (0, _THIN, _MED, _THICK, 0, 0, 0, _THIN),
+    "punct": (_THIN, _THIN, 0, _THIN, _THIN, _THIN, _THIN, _THIN),
+    "inner": (_THIN, _THIN, _MED, _THICK, _THIN, 0, _THIN, _THIN),
+}
+_SPACES = ((36.0, "\\qquad "), (18.0, "\\quad "), (5.0, "\\;"), (4.0, "\\:"), (3.0, "\\,"))
+
+
+def main_base(nodes: Sequence[Node]) -> float | None:
+    with_base = [n for n in nodes if n.base is not None]
+    if not with_base:
+        return None
+    top = max(n.size for n in with_base)
+    return statistics.median(
+        [n.base for n in with_base if n.base is not None and n.size >= top - 0.5]
+    )
+
+
+@dataclass(slots=True)
+class _Item:
+    nucleus: Node | None
+    sub: list[Node] = field(default_factory=list)
+    sup: list[Node] = field(default_factory=list)
+
+    @property
+    def adv0(self) -> float:
+        nodes = [n for n in (self.nucleus, *self.sub, *self.sup) if n is not None]
+        return min(n.adv0 for n in nodes)
+
+    @property
+    def adv1(self) -> float:
+        nodes = [n for n in (self.nucleus, *self.sub, *self.sup) if n is not None]
+        return max(n.adv1 for n in nodes) + (0.5 if self.sub or self.sup else 0.0)
+
+
+def linear_latex(nodes: list[Node], script: bool = False) -> str:
+    if not nodes:
+        return ""
+    sized = [n for n in nodes if n.base is not None]
+    main_size = max((n.size for n in sized), default=max(n.size for n in nodes))
+    baseline = main_base(nodes)
+    items: list[_Item] = []
+    for n in sorted(nodes, key=lambda n: (n.adv0, n.top)):
+        offset = abs(n.base - baseline) if baseline is not None and n.base is not None else 0
+        is_script = (n.size < main_size - 0.5 and offset > 0.1 * main_size) or (
+            # scripts of scriptscript symbols keep their size (TeX's smallest)
+            main_size <= 0.6 * TOP_SIZE.get() and 0.2 * main_size < offset and bool(items)
+        )
+        if not is_script:
+            if (
+                baseline is not None
+                and n.base is not None
+                and n.cls not in ("inner",)
+                and abs(n.base - baseline) > 0.5 * main_size
+            ):
+                raise GlyphMathError("a second row of symbols (an array or aligned lines)")
+            items.append(_Item(n))
+            continue
+        if not items:
+            items.append(_Item(None))
+        assert baseline is not None and n.base is not None
+        (items[-1].sup if n.base < baseline else items[-1].sub).append(n)
+    return _emit(_ligatures(items, main_size), main_size, script)
+
+
+def _ligatures(items: list[_Item], size: float) -> list[_Item]:
+    """Symbols TeX builds from two glyphs (\\mapsto, long arrows, \\cdots, \\ldots) and
+    ``\\colon`` (a colon set tight against what precedes it, unlike the relation ``:``)."""
+    mu = size / 18.0
+    for before, after in itertools.pairwise(items):
+        n = after.nucleus
+        tight = after.adv0 - before.adv1 < 3.5 * mu  # 2mu before \\colon, 5mu before ":"
+        if n is not None and n.latex == ":" and n.cls == "rel" and tight:
+            n.latex, n.cls = "\\colon", "punct"
+            n.adv0 -= 2.0 * mu
+            n.adv1 += 3.0 * mu  # \\colon's 6mu after it, less the 3mu TeX puts after punct
+    pairs = {
+        ("\\mapstochar", "\\rightarrow"): "\\mapsto",
+        ("-", "\\rightarrow"): "\\longrightarrow",
+        ("\\leftarrow", "-"): "\\longleftarrow",
+        ("=", "\\Rightarrow"): "\\Longrightarrow",
+        ("\\Leftarrow", "="): "\\Longleftarrow",
+        ("\\leftarrow", "\\rightarrow"): "\\longleftrightarrow",
+        ("\\Leftarrow", "\\Rightarrow"): "\\Longleftrightarrow",
+    }
+    out: list[_Item] = []
+    for it in items:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.nucleus is not None
+            and it.nucleus is not None
+            and not prev.sub
+            and not prev.sup
+            and it.nucleus.adv0 < prev.nucleus.adv1 - 0.5
+        ):
+            a, b = prev.nucleus, it.nucleus
+            name = pairs.get((a.latex, b.latex)) or pairs.get((b.latex, a.latex))
+            if a.latex == b.latex == "\\int":
+                name, a.latex = "\\iint", "\\iint"
+            elif a.latex == "\\iint" and b.latex == "\\int":
+                name = "\\iiint"
+            if name is not None:
+                cls = "op" if name.endswith("int") else "rel"
+                joined = union(name, cls, [a, b], b.base)
+                out[-1] = _Item(joined, it.sub, it.sup)
+                continue
+        out.append(it)
+    for dot, name in (("\\cdot", "\\cdots"), (".", "\\ldots")):
+        merged: list[_Item] = []
+        for it in out:
+            run = merged[-2:]
+            if (
+                len(run) == 2
+                and all(r.nucleus is not None and r.nucleus.latex == dot for r in run)
+                and it.nucleus is not None
+                and it.nucleus.latex == dot
+                and not any(r.sub or r.sup for r in run)
+            ):
+                first = run[0].nucleus
+                assert first is not None
+                span = it.nucleus.x1 - first.x0
+                if span < 1.3 * it.nucleus.size:
+                    cls = "inner"
+                    node = union(name, cls, [first, it.nucleus], it.nucleus.base)
+                    node.base = None if name == "\\cdots" else node.base
+                    del merged[-2:]
+                    merged.append(_Item(node, it.sub, it.sup))
+                    continue
+            merged.append(it)
+        out = merged
+    return out
+
+
+def _emit(items: list[_Item], size: float, script: bool) -> str:
+    for a, b in itertools.pairwise(items):
+        if a.nucleus is not None and b.nucleus is not None:
+            narrow = min(a.nucleus.x1 - a.nucleus.x0, b.nucleus.x1 - b.nucleus.x0)
+            if b.nucleus.x0 < a.nucleus.x1 - 0.6 * narrow:
+                raise GlyphMathError(f"{a.nucleus.latex} and {b.nucleus.latex} overlap")
+    parts: list[str] = []
+    opened = 0
+    prev: _Item | None = None
+    bar_open = False
+    for it in items:
+        n = it.nucleus
+        if prev is not None and n is not None and prev.nucleus is not None:
+            parts.append(_space(prev, it, size, script))
+        if n is None:
+            text = "{}"
+        elif n.sized and n.cls == "open":
+            text, opened = f"\\left{n.latex}", opened + 1
+        elif n.sized and n.cls == "close":
+            text = f"\\right{n.latex}"
+            if opened:
+                opened -= 1
+            else:
+                parts.insert(0, "\\left.")
+        elif n.sized and n.cls == "bar":
+            if bar_open:
+                text, bar_open = f"\\right{n.latex}", False
+                if opened:
+                    opened -= 1
+                else:
+                    parts.insert(0, "\\left.")
+            else:
+                text, bar_open, opened = f"\\left{n.latex}", True, opened + 1
+        else:
+            text = n.text()
+        if it.sub:
+            text += f"_{{{linear_latex(it.sub, True)}}}"
+        if it.sup:
+            if all(s.cls == "prime" for s in it.sup):
+                text += "'" * len(it.sup)
+            else:
+                text += f"^{{{linear_latex(it.sup, True)}}}"
+        parts.append(text)
+        prev = it
+    parts += ["\\right."] * opened
+    return join_latex(parts)
+
+
+def join_latex(parts: Sequence[str]) -> str:
+    """Concatenate LaTeX pieces, with a space where a control word meets a letter."""
+    out = ""
+    for p in parts:
+        if p and out and p[0].isalpha() and re.search(r"\\[A-Za-z]+$", out):
+            out += " "
+        out += p
+    return out
+
+
+def _cls(n: Node, side: str) -> str:
+    """The atom class ``n`` shows its neighbour on ``side`` ("left": n is on the left)."""
+    c = n.cls
+    if n.sized and ((c == "close" and side == "left") or (c == "open" and side == "right")):
+        return "inner"  # \left ... \right makes an inner atom
+    if n.sized and c == "bar":
+        return "inner"
+    if c in ("bigop", "op"):
+        return "op"
+    if c == "letter":
+        return "ord"
+    if c == "bar":
+        return "ord"
+    if c in _CLASSES:
+        return c
+    return "ord"
+
+
+def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:
+    """An explicit space when the gap exceeds what TeX puts between the two classes."""
+    assert prev.nucleus is not None and it.nucleus is not None
+    left, right = _cls(prev.nucleus, "left"), _cls(it.nucleus, "right")
+    if right == "bin" and left in ("bin", "op", "rel", "open", "punct"):
+        right = "ord"  # a unary minus
+    if left == "bin" and right in ("rel", "close", "punct"):
+        left = "ord"
+    expected = _SPACING[left][_CLASSES.index(right)]
+    if script and not (right == "op" and left in ("ord", "op", "close", "inner")):
+        expected = _THIN if (left, right) == ("op", "ord") else 0
+    gap_mu = (it.adv0 - prev.adv1) / size * 18.0
+    extra = gap_mu - expected
+    if extra < 2.0:
+        return ""
+    return min(_SPACES, key=lambda sp: abs(sp[0] - extra))[1]
+
+
+__all__ = ["TOP_SIZE", "GlyphMathError", "Node", "join_latex", "linear_latex", "main_base", "union"]
