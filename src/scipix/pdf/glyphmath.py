@@ -23,7 +23,7 @@ falls back to the image recognizer: a wrong reading is never made up from partia
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scipix.pdf.layout import Glyph
@@ -128,26 +128,35 @@ def _atoms(glyphs: Sequence[Glyph]) -> list[Node]:
     return _join_pieces(_join_words(nodes))
 
 
+def _chains(nodes: list[Node], joins: Callable[[Node, Node], bool]) -> list[list[Node]]:
+    """Group ``nodes`` (in reading order) into chains: each node joins the first chain whose
+    last node ``joins`` it, or starts a chain."""
+    chains: list[list[Node]] = []
+    for n in nodes:
+        for chain in chains:
+            if joins(chain[-1], n):
+                chain.append(n)
+                break
+        else:
+            chains.append([n])
+    return chains
+
+
 def _join_words(nodes: list[Node]) -> list[Node]:
     """Upright letters side by side on one baseline -> an operator name or a \\mathrm word."""
     letters = sorted((n for n in nodes if n.cls == "letter"), key=lambda n: n.adv0)
     rest = [n for n in nodes if n.cls != "letter"]
-    words: list[list[Node]] = []
-    for n in letters:
-        for w in words:
-            last = w[-1]
-            if (
-                last.base is not None
-                and n.base is not None
-                and abs(last.base - n.base) < 0.05 * n.size
-                and abs(last.size - n.size) < 0.3
-                and -0.15 * n.size < n.adv0 - last.adv1 < 0.05 * n.size
-            ):
-                w.append(n)
-                break
-        else:
-            words.append([n])
-    for w in words:
+
+    def joins(last: Node, n: Node) -> bool:
+        return (
+            last.base is not None
+            and n.base is not None
+            and abs(last.base - n.base) < 0.05 * n.size
+            and abs(last.size - n.size) < 0.3
+            and -0.15 * n.size < n.adv0 - last.adv1 < 0.05 * n.size
+        )
+
+    for w in _chains(letters, joins):
         name = "".join(n.latex for n in w)
         if name in OPERATOR_NAMES:
             node = union("\\" + name, "op", w, w[0].base)
@@ -162,18 +171,13 @@ def _join_pieces(nodes: list[Node]) -> list[Node]:
     """Pieces of an extensible delimiter stacked in one column -> one sized delimiter."""
     pieces = sorted((n for n in nodes if n.cls == "piece"), key=lambda n: n.top)
     rest = [n for n in nodes if n.cls != "piece"]
-    columns: list[list[Node]] = []
-    for n in pieces:
-        for col in columns:
-            last = col[-1]
-            same = last.latex == n.latex or n.latex in ("|", "\\|")
-            overlap = min(last.x1, n.x1) - max(last.x0, n.x0) > -0.5
-            if same and overlap and n.top - last.bottom < 0.2 * n.size:
-                col.append(n)
-                break
-        else:
-            columns.append([n])
-    for col in columns:
+
+    def joins(last: Node, n: Node) -> bool:
+        same = last.latex == n.latex or n.latex in ("|", "\\|")
+        overlap = min(last.x1, n.x1) - max(last.x0, n.x0) > -0.5
+        return same and overlap and n.top - last.bottom < 0.2 * n.size
+
+    for col in _chains(pieces, joins):
         latex = next((p.latex for p in col if p.latex not in ("|", "\\|")), col[0].latex)
         if latex == "\\sqrt":
             rest.append(union(latex, "radical", col, None))
