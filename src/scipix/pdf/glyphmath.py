@@ -22,6 +22,7 @@ falls back to the image recognizer: a wrong reading is never made up from partia
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from scipix.pdf.mathlinear import (
     main_base,
     union,
 )
+
+log = logging.getLogger(__name__)
 
 OPERATOR_NAMES = frozenset(
     [
@@ -444,9 +447,15 @@ def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str:
 
 
 def try_glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str | None:
+    """:func:`glyph_latex`, or None (the caller then recognises the region's pixels). An
+    arithmetic slip on odd geometry is logged and treated the same way, so that a layout the
+    rules did not foresee costs the glyph reading, never the page."""
     try:
         return glyph_latex(glyphs, rules)
     except GlyphMathError:
+        return None
+    except (ArithmeticError, ValueError, IndexError, statistics.StatisticsError):
+        log.warning("glyph math failed on %d glyphs; using the recognizer", len(glyphs))
         return None
 
 
