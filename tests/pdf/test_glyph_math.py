@@ -16,7 +16,7 @@ from scipix.evaluation import image_match
 from scipix.pdf import convert_pdf
 from scipix.pdf.glyphmath import GlyphMathError, Rule, glyph_latex, join_latex
 from scipix.pdf.layout import Glyph, layout
-from scipix.pdf.page import GLYPH_CONFIDENCE, read_glyphs, read_rules
+from scipix.pdf.page import GLYPH_CONFIDENCE, read_glyphs, read_rules, region_latex
 from scipix.render import TexRenderer
 from scipix.render.tex import tex_available
 
@@ -122,17 +122,7 @@ def test_exact_latex_of_common_constructs(glyph_pdf: bytes) -> None:
     finally:
         doc.close()
     displays = [ln.box for ln in lines if ln.kind == "display"]
-    out = []
-    for box in displays[:4]:
-        inside = [
-            g
-            for g in glyphs
-            if box.x - 0.5 <= (g.x0 + g.x1) / 2 <= box.x1 + 0.5
-            and box.y - 0.5 <= (g.top + g.bottom) / 2 <= box.y1 + 0.5
-        ]
-        near = [r for r in rules if box.x - 3 <= r.x0 and r.x1 <= box.x1 + 3]
-        near = [r for r in near if box.y - 3 <= r.mid <= box.y1 + 3]
-        out.append(glyph_latex(inside, near))
+    out = [region_latex(glyphs, rules, box) for box in displays[:4]]
     assert out == [
         "y=mx+b",
         "\\frac{a+b}{c-d}\\neq\\frac{a}{c}",

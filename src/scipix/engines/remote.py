@@ -33,7 +33,7 @@ from scipix.io import DecodedImage
 from scipix.types import OcrResult, Timings
 
 if TYPE_CHECKING:
-    from scipix.config import Settings
+    from scipix.config import ApiConfig, RemoteConfig, Settings
 
 log = logging.getLogger(__name__)
 
@@ -108,24 +108,19 @@ class RemoteSpec:
     @classmethod
     def from_settings(cls, settings: Settings, name: str = "remote") -> RemoteSpec:
         """The ``[api]`` section for ``remote``, else ``[engines.remotes.<name>]``."""
+        cfg: ApiConfig | RemoteConfig | None
         if name == "remote":
-            api = settings.api
-            return cls(
-                url=api.url,
-                app_id=api.app_id,
-                app_key=api.key.get_secret_value(),
-                timeout_secs=api.timeout_secs,
-                retries=api.retries,
-                breaker_failures=api.breaker_failures,
-                breaker_cooldown_secs=api.breaker_cooldown_secs,
-            )
-        cfg = settings.engines.remotes.get(name)
-        if cfg is None:
-            raise ConfigError(f"no remote named '{name}' in [engines.remotes]")
+            cfg = settings.api
+            key = settings.api.key
+        else:
+            cfg = settings.engines.remotes.get(name)
+            if cfg is None:
+                raise ConfigError(f"no remote named '{name}' in [engines.remotes]")
+            key = cfg.app_key
         return cls(
             url=cfg.url,
             app_id=cfg.app_id,
-            app_key=cfg.app_key.get_secret_value(),
+            app_key=key.get_secret_value(),
             timeout_secs=cfg.timeout_secs,
             retries=cfg.retries,
             breaker_failures=cfg.breaker_failures,

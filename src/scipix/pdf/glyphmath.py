@@ -163,7 +163,6 @@ def _join_words(nodes: list[Node]) -> list[Node]:
         name = "".join(n.latex for n in w)
         if name in OPERATOR_NAMES:
             node = union("\\" + name, "op", w, w[0].base)
-            node.style = "limits" if name in LIMIT_NAMES else ""
         else:
             node = union(f"\\mathrm{{{name}}}", "ord", w, w[0].base)
         rest.append(node)
@@ -285,7 +284,7 @@ def _radicals(pool: list[Node], rules: list[Rule]) -> None:
         everything = [rad, *body, *index]
         base = main_base(body) if body else None
         adv0 = min([rad.adv0, *(n.adv0 - 5.0 * rad.size / 18.0 for n in index)])
-        node = union(latex, "ord", everything, base, x1=bar.x1, adv0=adv0, adv1=bar.x1)
+        node = union(latex, "ord", everything, base, x1=bar.x1, advance=(adv0, bar.x1))
         node.size = rad.size if not body else max(n.size for n in body)
         node.top = min(node.top, bar.top)
         pool.append(node)
@@ -327,7 +326,7 @@ def _limits(pool: list[Node]) -> None:
         n
         for n in pool
         if (n.cls == "bigop" and n.latex not in _NO_LIMITS)
-        or (n.cls == "op" and n.style == "limits")
+        or (n.cls == "op" and n.latex[1:] in LIMIT_NAMES)
     ]
     for op in sorted(ops, key=lambda n: -(n.bottom - n.top)):
         if op not in pool:
@@ -339,7 +338,6 @@ def _limits(pool: list[Node]) -> None:
         above = _stack(op.x0, op.x1, op.top, True, small, gap, wide=True)
         below = _stack(op.x0, op.x1, op.bottom, False, small, gap, wide=True)
         pool[:] = small + others
-        op.style = ""
         if not above and not below:
             pool.append(op)
             continue
@@ -398,7 +396,7 @@ def _negations(pool: list[Node]) -> None:
         pool.remove(neg)
         pool.remove(rel)
         latex = "\\neq" if rel.latex == "=" else f"\\not{rel.latex}"
-        node = union(latex, "rel", [neg, rel], rel.base, adv0=rel.adv0, adv1=rel.adv1)
+        node = union(latex, "rel", [neg, rel], rel.base, advance=(rel.adv0, rel.adv1))
         pool.append(node)
     stacked = {("\\sim", "="): "\\cong", (".", "="): "\\doteq"}
     for rel in [n for n in pool if n.latex == "="]:
@@ -412,7 +410,7 @@ def _negations(pool: list[Node]) -> None:
             pool.remove(rel)
             pool.remove(over[0])
             latex = stacked[(over[0].latex, "=")]
-            pool.append(union(latex, "rel", [over[0], rel], rel.base, adv0=rel.adv0, adv1=rel.adv1))
+            pool.append(union(latex, "rel", [over[0], rel], rel.base, advance=(rel.adv0, rel.adv1)))
     for slash in [n for n in pool if n.latex == "/"]:
         ins = [n for n in pool if n.latex == "\\in" and n.x0 - 0.5 <= slash.cx <= n.x1 + 0.5]
         if ins:

@@ -54,20 +54,28 @@ class Node:
         return f"\\{self.style}{{{self.latex}}}" if self.style else self.latex
 
 
-def union(latex: str, cls: str, nodes: Sequence[Node], base: float | None, **kw: float) -> Node:
-    x0 = min(n.x0 for n in nodes)
-    x1 = max(n.x1 for n in nodes)
+def union(
+    latex: str,
+    cls: str,
+    nodes: Sequence[Node],
+    base: float | None,
+    *,
+    x1: float | None = None,
+    advance: tuple[float, float] | None = None,
+) -> Node:
+    """A node covering ``nodes``; ``x1`` and ``advance`` override the extents they give."""
+    adv0, adv1 = advance or (min(n.adv0 for n in nodes), max(n.adv1 for n in nodes))
     return Node(
         latex,
         cls,
-        float(kw.get("x0", x0)),
+        min(n.x0 for n in nodes),
         min(n.top for n in nodes),
-        float(kw.get("x1", x1)),
+        max(n.x1 for n in nodes) if x1 is None else x1,
         max(n.bottom for n in nodes),
         base,
         max(n.size for n in nodes),
-        float(kw.get("adv0", min(n.adv0 for n in nodes))),
-        float(kw.get("adv1", max(n.adv1 for n in nodes))),
+        adv0,
+        adv1,
     )
 
 
@@ -221,10 +229,14 @@ def _emit(items: list[_Item], size: float, script: bool) -> str:
             narrow = min(a.nucleus.x1 - a.nucleus.x0, b.nucleus.x1 - b.nucleus.x0)
             if b.nucleus.x0 < a.nucleus.x1 - 0.6 * narrow:
                 raise GlyphMathError(f"{a.nucleus.latex} and {b.nucleus.latex} overlap")
+    bar_open = False
+    for it in items:  # tall bars alternate: \left| ... \right|
+        n = it.nucleus
+        if n is not None and n.sized and n.cls == "bar":
+            n.cls, bar_open = ("close", False) if bar_open else ("open", True)
     parts: list[str] = []
     opened = 0
     prev: _Item | None = None
-    bar_open = False
     for it in items:
         n = it.nucleus
         if prev is not None and n is not None and prev.nucleus is not None:
@@ -239,15 +251,6 @@ def _emit(items: list[_Item], size: float, script: bool) -> str:
                 opened -= 1
             else:
                 parts.insert(0, "\\left.")
-        elif n.sized and n.cls == "bar":
-            if bar_open:
-                text, bar_open = f"\\right{n.latex}", False
-                if opened:
-                    opened -= 1
-                else:
-                    parts.insert(0, "\\left.")
-            else:
-                text, bar_open, opened = f"\\left{n.latex}", True, opened + 1
         else:
             text = n.text()
         if it.sub:
@@ -277,18 +280,10 @@ def _cls(n: Node, side: str) -> str:
     """The atom class ``n`` shows its neighbour on ``side`` ("left": n is on the left)."""
     c = n.cls
     if n.sized and ((c == "close" and side == "left") or (c == "open" and side == "right")):
-        return "inner"  # \left ... \right makes an inner atom
-    if n.sized and c == "bar":
-        return "inner"
+        return "inner"  # \\left ... \\right makes an inner atom
     if c in ("bigop", "op"):
         return "op"
-    if c == "letter":
-        return "ord"
-    if c == "bar":
-        return "ord"
-    if c in _CLASSES:
-        return c
-    return "ord"
+    return c if c in _CLASSES else "ord"
 
 
 def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:

@@ -142,8 +142,7 @@ def _read_region(prep: PreparedPage, k: int, engine: Engine, opts: PageOptions) 
     if latex is not None:
         return Segment("math", latex, GLYPH_CONFIDENCE)
     crop = prep.crops[k]
-    if crop is None:
-        return Segment("math", "", 0.0)
+    assert crop is not None  # rendered for every region its glyphs did not explain
     return recognize_math(engine, crop, opts.rm_spaces)
 
 
@@ -210,7 +209,7 @@ def prepare_page(doc: pdfium.PdfDocument, index: int, opts: PageOptions) -> Prep
                     regions += [run.box for run in line.runs if run.kind == "math"]
             rules = read_rules(page) if opts.glyph_math else []
             latex = tuple(
-                _glyph_math(glyphs, rules, box) if opts.glyph_math else None for box in regions
+                region_latex(glyphs, rules, box) if opts.glyph_math else None for box in regions
             )
             crops = tuple(
                 render_region(page, box, opts.math_dpi) if tex is None else None
@@ -221,7 +220,7 @@ def prepare_page(doc: pdfium.PdfDocument, index: int, opts: PageOptions) -> Prep
             page.close()
 
 
-def _glyph_math(glyphs: list[Glyph], rules: list[Rule], box: Box) -> str | None:
+def region_latex(glyphs: list[Glyph], rules: list[Rule], box: Box) -> str | None:
     """The formula in ``box`` rebuilt from the glyphs and rules inside it, or None."""
     x0, y0, x1, y1 = box.x - 0.5, box.y - 0.5, box.x1 + 0.5, box.y1 + 0.5
     inside = [
@@ -250,6 +249,7 @@ def finish_born_digital(prep: PreparedPage, engine: Engine, opts: PageOptions) -
 
 
 __all__ = [
+    "GLYPH_CONFIDENCE",
     "MIN_TEXT_CHARS",
     "PageOptions",
     "PreparedPage",
@@ -257,7 +257,9 @@ __all__ = [
     "finish_born_digital",
     "prepare_page",
     "read_glyphs",
+    "read_rules",
     "recognize_math",
+    "region_latex",
     "render_page",
     "render_region",
 ]

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, JsonValue
 
+from scipix.engines.base import Engine
 from scipix.errors import ScipixError
 from scipix.jobs.runner import ItemOutcome, JobRunner
 from scipix.jobs.store import ItemRecord, ItemSpec, ItemStatus, JobRecord, JobStore
@@ -31,12 +33,14 @@ from scipix.server.models import (
     LatexOptions,
     TextOptions,
 )
-from scipix.server.pipeline import process_latex, process_text
+from scipix.server.pipeline import CallInfo, process_latex, process_text
 from scipix.server.service import OcrService, new_request_id
+from scipix.types import OcrResult
 
 log = logging.getLogger("scipix.server")
 
 KIND = "batch"
+_Opts = TypeVar("_Opts", TextOptions, LatexOptions)
 
 
 class BatchItemInput(BaseModel):
@@ -123,25 +127,14 @@ class BatchService:
         behavior = BatchJobRequest.model_validate(job.request).ocr_behavior
         request_id = new_request_id()
         opts: TextOptions | LatexOptions | None = None
+        data = {**spec.options, "src": spec.url}
         try:
             if behavior == "text":
-                text_opts = opts = TextOptions.model_validate({**spec.options, "src": spec.url})
-                engine = await self.ocr.engine_named(text_opts.engine)
-                info = self.ocr.call_info(request_id, engine)
-                payload = await self.ocr.payload(text_opts, None)
-                response, result = await self.ocr.pool.run_background(
-                    process_text, engine, payload, text_opts, info
-                )
-                answer = response.model_dump(mode="json", exclude_none=True)
+                text_opts = opts = TextOptions.model_validate(data)
+                answer, result = await self._recognize(process_text, text_opts, request_id)
             else:
-                latex_opts = opts = LatexOptions.model_validate({**spec.options, "src": spec.url})
-                engine = await self.ocr.engine_named(latex_opts.engine)
-                info = self.ocr.call_info(request_id, engine)
-                payload = await self.ocr.payload(latex_opts, None)
-                latex_resp, result = await self.ocr.pool.run_background(
-                    process_latex, engine, payload, latex_opts, info
-                )
-                answer = latex_resp.model_dump(mode="json", exclude_none=True)
+                latex_opts = opts = LatexOptions.model_validate(data)
+                answer, result = await self._recognize(process_latex, latex_opts, request_id)
         except ScipixError as exc:
             metrics.ERRORS.labels(kind=exc.error_id).inc()
             return ItemOutcome(error=error_body(exc, request_id).model_dump(mode="json"))
@@ -149,6 +142,19 @@ class BatchService:
         assert opts is not None
         metrics.observe_result(result.confidence, result.cached, self.ocr.counts_cache(opts))
         return ItemOutcome(result=answer)
+
+    async def _recognize(
+        self,
+        work: Callable[[Engine, bytes | str, _Opts, CallInfo], tuple[BaseModel, OcrResult]],
+        opts: _Opts,
+        request_id: str,
+    ) -> tuple[dict[str, JsonValue], OcrResult]:
+        """Fetch the item's image and run ``work`` on it on an idle worker."""
+        engine = await self.ocr.engine_named(opts.engine)
+        info = self.ocr.call_info(request_id, engine)
+        payload = await self.ocr.payload(opts, None)
+        response, result = await self.ocr.pool.run_background(work, engine, payload, opts, info)
+        return response.model_dump(mode="json", exclude_none=True), result
 
     def error_json(self, exc: BaseException) -> JsonValue:
         metrics.ERRORS.labels(kind="sys_exception").inc()
