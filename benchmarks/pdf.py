@@ -1,6 +1,7 @@
 """PDF conversion speed: seconds per page, born-digital and scanned, on a generated paper.
 
 python benchmarks/pdf.py [--pages 10] [--scanned-pages 2] [--workers 0] [--accuracy]
+                         [--im2latex N]
 
 Builds a ``--pages``-page LaTeX paper (paragraphs with inline math, four display formulas per
 page) with pdflatex, converts it with the local engine, then converts an image-only (150 dpi)
@@ -8,7 +9,9 @@ version of its first ``--scanned-pages`` pages (text OCR by RapidOCR), and print
 table. Needs pdflatex; the scanned row needs rapidocr (``pip install 'scipix[pdf]'``).
 ``--accuracy`` also sets the 208 textbook formulas (scipix/data/textbook.txt) as display
 formulas of one paper, converts it, and counts how many come back image-equal to their source
-(both rendered with TeX at 150 dpi, ``scipix.evaluation.image_match``).
+(both rendered with TeX at 150 dpi, ``scipix.evaluation.image_match``), and how many were
+rebuilt from the PDF's glyphs; ``--im2latex N`` does the same for N formulas sampled (seed
+2024) from ../shared/data/im2latex_val.txt, real formulas from papers.
 """
 
 from __future__ import annotations
@@ -110,14 +113,18 @@ def inline_accuracy(results: list[PageResult]) -> str:
     return f"inline math: {len(found)} of {expected} read as math, {equal} image-equal"
 
 
-def display_accuracy(engine: object, workers: int) -> str:
-    """Textbook formulas as display math in a born-digital paper: how many come back equal."""
-    from scipix.bench import load_set
+def display_accuracy(engine: object, workers: int, name: str, formulas: list[str]) -> str:
+    """Formulas set as display math in one pdflatex paper, each after a "Formula i reads as
+    follows." sentence that pairs it with its source: how many come back image-equal (both
+    rendered with TeX at 150 dpi), and how many of them were rebuilt from the PDF's glyphs.
+    Formulas TeX cannot render on their own are left out of the paper."""
     from scipix.evaluation import image_match
     from scipix.render import TexRenderer
 
-    formulas = load_set("textbook", 0, 0)
-    body = [f"Formula {i + 1} reads as follows.\n\\[ {f} \\]" for i, f in enumerate(formulas)]
+    renderer = TexRenderer()
+    rendered = renderer.render(formulas, 150)
+    kept = [(f, img) for f, img in zip(formulas, rendered, strict=True) if img is not None]
+    body = [f"Formula {i + 1} reads as follows.\n\\[ {f} \\]" for i, (f, _) in enumerate(kept)]
     source = (
         "\\documentclass[12pt]{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
         + "\n\n".join(body)
@@ -130,13 +137,11 @@ def display_accuracy(engine: object, workers: int) -> str:
             cwd=tmp,
             check=False,
             capture_output=True,
-            timeout=300,
+            timeout=600,
         )
         pdf = (Path(tmp) / "bench.pdf").read_bytes()
     results = convert_pdf(pdf, engine, workers=workers)  # type: ignore[arg-type]
-    # each display follows its "Formula i ..." sentence: pair them by that number
-    got: dict[int, str] = {}
-    glyphs = 0
+    got: dict[int, tuple[str, bool]] = {}  # formula index -> (LaTeX, read from glyphs)
     current = -1
     for r in results:
         for ln in r.lines:
@@ -144,22 +149,22 @@ def display_accuracy(engine: object, workers: int) -> str:
             m = re.match(r"Formula (\d+) reads", text)
             if m:
                 current = int(m.group(1)) - 1
-            elif ln.kind == "math" and current >= 0 and current not in got:
-                got[current] = ln.segments[0].value if ln.segments else ""
-                glyphs += bool(ln.segments) and ln.segments[0].confidence == GLYPH_CONFIDENCE
-    renderer = TexRenderer()
+            elif ln.kind == "math" and current >= 0 and current not in got and ln.segments:
+                seg = ln.segments[0]
+                got[current] = (seg.value, seg.confidence == GLYPH_CONFIDENCE)
     keys = sorted(got)
-    truth = renderer.render([formulas[k] for k in keys], 150)
-    pred = renderer.render([got[k] for k in keys], 150)
-    equal = sum(
-        1
-        for a, b in zip(truth, pred, strict=True)
-        if a is not None and b is not None and image_match(a, b)
-    )
+    pred = renderer.render([got[k][0] for k in keys], 150)
+    equal = [
+        k
+        for k, img in zip(keys, pred, strict=True)
+        if img is not None and image_match(img, kept[k][1])
+    ]
+    glyphs = [k for k in keys if got[k][1]]
+    glyphs_equal = len(set(glyphs) & set(equal))
+    n = len(kept)
     return (
-        f"{len(formulas)} textbook formulas set as display math: {len(got)} display regions "
-        f"paired ({glyphs} rebuilt from the PDF's glyphs, the rest recognised from pixels), "
-        f"{equal} image-equal to their source ({100 * equal / len(formulas):.1f}%)"
+        f"| {name} | {n} | {len(got)} | {len(glyphs)} | {glyphs_equal} | "
+        f"{len(equal)} ({100 * len(equal) / max(n, 1):.1f}%) |"
     )
 
 
@@ -169,6 +174,9 @@ def main() -> None:
     parser.add_argument("--scanned-pages", type=int, default=2)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--accuracy", action="store_true", help="display-formula accuracy too")
+    parser.add_argument(
+        "--im2latex", type=int, default=0, help="with --accuracy: also N im2latex formulas"
+    )
     args = parser.parse_args()
     engine = build_engine(load_settings(None, {"cache.enabled": False}))
     workers = default_workers(args.workers)
@@ -203,7 +211,16 @@ def main() -> None:
         per = secs / n if n else 0.0
         print(f"| {n} | {kind} | {secs:.2f} | {per:.2f} | {note} |")
     if args.accuracy:
-        print("\n" + display_accuracy(engine, workers))
+        from scipix.bench import load_set
+
+        print(
+            "\n| set | formulas in the paper | display regions paired | rebuilt from glyphs "
+            "| of those image-equal | image-equal |\n|---|---:|---:|---:|---:|---:|"
+        )
+        print(display_accuracy(engine, workers, "textbook", load_set("textbook", 0, 0)))
+        if args.im2latex:
+            sample = load_set("im2latex", args.im2latex, 2024)
+            print(display_accuracy(engine, workers, f"im2latex ({args.im2latex})", sample))
 
 
 if __name__ == "__main__":

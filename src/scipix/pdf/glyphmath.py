@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from scipix.pdf.layout import Glyph
 from scipix.pdf.mathfonts import family, symbol
+from scipix.pdf.mathgrid import grids
 from scipix.pdf.mathlinear import (
     TOP_SIZE,
     GlyphMathError,
@@ -321,6 +322,41 @@ def _fractions(pool: list[Node], rules: list[Rule]) -> None:
         pool.append(node)
 
 
+def _braces(pool: list[Node], rules: list[Rule]) -> None:
+    """Horizontal braces (four tips joined by rules) with what they span and their label:
+    the side holding full-size symbols is the content, the other side the label."""
+    tips = sorted((n for n in pool if n.cls == "bracetip"), key=lambda n: n.x0)
+    while tips:
+        row = [n for n in tips if n.top < tips[0].bottom and tips[0].top < n.bottom]
+        for n in row:
+            tips.remove(n)
+            pool.remove(n)
+        x0, x1 = min(n.x0 for n in row), max(n.x1 for n in row)
+        top, bottom = min(n.top for n in row), max(n.bottom for n in row)
+        for r in [r for r in rules if top - 1.0 <= r.mid <= bottom + 1.0 and x0 - 0.5 <= r.x0]:
+            if r.x1 <= x1 + 0.5:
+                rules.remove(r)
+        size = max((n.size for n in pool), default=row[0].size)
+        above = [n for n in pool if x0 <= n.cx <= x1 and n.bottom <= top + 0.5]
+        below = [n for n in pool if x0 <= n.cx <= x1 and n.top >= bottom - 0.5]
+        over = max((n.size for n in below), default=0.0) >= max(
+            (n.size for n in above), default=0.0
+        )
+        edge = bottom if over else top
+        content = _stack(x0, x1, edge, not over, pool, 0.9 * size, wide=False)
+        label = _stack(x0, x1, top if over else bottom, over, pool, 0.6 * size, wide=True)
+        if not content:
+            raise GlyphMathError("a brace over nothing")
+        latex = (
+            f"\\{'over' if over else 'under'}brace{{{_parse(content, _inside(rules, content))}}}"
+        )
+        if label:
+            latex += f"{'^' if over else '_'}{{{_parse(label, [], True)}}}"
+        node = union(latex, "op", [*row, *content, *label], main_base(content))
+        node.size = max(n.size for n in content)
+        pool.append(node)
+
+
 def _limits(pool: list[Node]) -> None:
     ops = [
         n
@@ -389,7 +425,14 @@ def _accents(pool: list[Node]) -> None:
 
 def _negations(pool: list[Node]) -> None:
     for neg in [n for n in pool if n.cls == "not"]:
-        rels = [n for n in pool if n.cls == "rel" and n.x0 - 1.0 <= neg.cx <= n.x1 + 1.0]
+        rels = [
+            n
+            for n in pool
+            if n.cls == "rel"
+            and n.x0 - 1.0 <= neg.cx <= n.x1 + 1.0
+            and n.top < neg.bottom
+            and neg.top < n.bottom
+        ]
         if not rels:
             raise GlyphMathError("a negation slash over nothing")
         rel = min(rels, key=lambda n: abs(n.cx - neg.cx))
@@ -424,10 +467,12 @@ def _parse(nodes: list[Node], rules: list[Rule], script: bool = False) -> str:
     pool = list(nodes)
     rules = list(rules)
     _radicals(pool, rules)
+    _braces(pool, rules)
     _fractions(pool, rules)
     _limits(pool)
     _accents(pool)
     _negations(pool)
+    grids(pool, lambda cell: _parse(cell, []))
     return linear_latex(pool, script)
 
 

@@ -30,6 +30,7 @@ SymClass = Literal[
     "not",  # the negation slash laid over the next relation
     "piece",  # part of an extensible delimiter
     "letter",  # an upright letter: joined into \mathrm{...} or an operator name
+    "bracetip",  # an end or the middle of a horizontal brace (\overbrace, \underbrace)
 ]
 
 
@@ -104,6 +105,8 @@ for _latex, _codes in _PIECES.items():
     for _code in _codes:
         CMEX_CODES[_code] = Sym(_latex, "piece")
 CMEX_CODES[0x3F] = Sym("|", "piece")
+for _code in (0x7A, 0x7B, 0x7C, 0x7D):  # brace tips: down-left, down-right, up-left, up-right
+    CMEX_CODES[_code] = Sym("\\brace", "bracetip")
 CMEX_CODES[0x77] = Sym("\\|", "piece")
 # the same pieces when PDFium maps their Adobe glyph names to private-use code points
 _PUA_PIECES = {
