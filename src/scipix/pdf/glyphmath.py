@@ -212,7 +212,15 @@ def _row_extend(chosen: list[Node], pool: list[Node]) -> None:
 
 
 def _stack(
-    x0: float, x1: float, edge: float, up: bool, pool: list[Node], gap: float, *, wide: bool
+    x0: float,
+    x1: float,
+    edge: float,
+    up: bool,
+    pool: list[Node],
+    gap: float,
+    *,
+    wide: bool,
+    inside: bool = False,
 ) -> list[Node]:
     """Nodes of ``pool`` centred within [x0, x1] stacked from ``edge`` upward (or downward),
     each within ``gap`` of the stack so far; removed from the pool."""
@@ -220,6 +228,8 @@ def _stack(
     frontier = edge
     cands = [n for n in pool if x0 - 0.5 <= n.cx <= x1 + 0.5]
     cands.sort(key=lambda n: -n.bottom if up else n.top)
+    if inside:  # a fraction's parts are set inside its bar (advance boxes, not ink)
+        cands = [n for n in cands if n.adv0 >= x0 - 0.4 and n.adv1 <= x1 + 0.4]
     for n in cands:
         dist = frontier - n.bottom if up else n.top - frontier
         if dist > gap:
@@ -296,8 +306,8 @@ def _fractions(pool: list[Node], rules: list[Rule]) -> None:
         bar = max(rules, key=lambda r: r.width)
         rules.remove(bar)
         ref = statistics.median([n.size for n in pool]) if pool else 10.0
-        num = _stack(bar.x0, bar.x1, bar.top, True, pool, 0.9 * ref, wide=False)
-        den = _stack(bar.x0, bar.x1, bar.bottom, False, pool, 0.9 * ref, wide=False)
+        num = _stack(bar.x0, bar.x1, bar.top, True, pool, 0.9 * ref, wide=False, inside=True)
+        den = _stack(bar.x0, bar.x1, bar.bottom, False, pool, 0.9 * ref, wide=False, inside=True)
         if not num and not den:
             raise GlyphMathError("a rule with nothing above or below it")
         num_rules = _inside(rules, num)
@@ -325,11 +335,9 @@ def _fractions(pool: list[Node], rules: list[Rule]) -> None:
 def _braces(pool: list[Node], rules: list[Rule]) -> None:
     """Horizontal braces (four tips joined by rules) with what they span and their label:
     the side holding full-size symbols is the content, the other side the label."""
-    tips = sorted((n for n in pool if n.cls == "bracetip"), key=lambda n: n.x0)
-    while tips:
+    while tips := sorted((n for n in pool if n.cls == "bracetip"), key=lambda n: n.x0):
         row = [n for n in tips if n.top < tips[0].bottom and tips[0].top < n.bottom]
         for n in row:
-            tips.remove(n)
             pool.remove(n)
         x0, x1 = min(n.x0 for n in row), max(n.x1 for n in row)
         top, bottom = min(n.top for n in row), max(n.bottom for n in row)

@@ -94,7 +94,14 @@ _SPACING = {
     "punct": (_THIN, _THIN, 0, _THIN, _THIN, _THIN, _THIN, _THIN),
     "inner": (_THIN, _THIN, _MED, _THICK, _THIN, 0, _THIN, _THIN),
 }
-_SPACES = ((36.0, "\\qquad "), (18.0, "\\quad "), (5.0, "\\;"), (4.0, "\\:"), (3.0, "\\,"))
+_SPACES = (
+    (36.0, "\\qquad "),
+    (18.0, "\\quad "),
+    (5.9, "\\ "),  # an interword space of the roman font (a third of an em and a bit)
+    (5.0, "\\;"),
+    (4.0, "\\:"),
+    (3.0, "\\,"),
+)
 
 
 def main_base(nodes: Sequence[Node]) -> float | None:
@@ -133,7 +140,12 @@ def linear_latex(nodes: list[Node], script: bool = False) -> str:
     items: list[_Item] = []
     for n in sorted(nodes, key=lambda n: (n.adv0, n.top)):
         offset = abs(n.base - baseline) if baseline is not None and n.base is not None else 0
-        is_script = (n.size < main_size - 0.5 and offset > 0.1 * main_size) or (
+        small = n.size < main_size - 0.5 and n.base is not None
+        group = _touching_group(items[-1], n, main_size) if items and small else None
+        if group is not None:  # e.g. the primes of a subscript, level with the main baseline
+            group.append(n)
+            continue
+        is_script = (small and offset > 0.1 * main_size) or (
             # scripts of scriptscript symbols keep their size (TeX's smallest)
             main_size <= 0.6 * TOP_SIZE.get() and 0.2 * main_size < offset and bool(items)
         )
@@ -152,6 +164,16 @@ def linear_latex(nodes: list[Node], script: bool = False) -> str:
         assert baseline is not None and n.base is not None
         (items[-1].sup if n.base < baseline else items[-1].sub).append(n)
     return _emit(_ligatures(items, main_size), main_size, script)
+
+
+def _touching_group(item: _Item, n: Node, size: float) -> list[Node] | None:
+    """The script group of ``item`` that small node ``n`` continues: the one ending just left
+    of it and nearest it vertically."""
+    groups = [g for g in (item.sub, item.sup) if g]
+    groups = [g for g in groups if -0.1 * size <= n.x0 - max(m.x1 for m in g) <= 0.3 * size]
+    if not groups:
+        return None
+    return min(groups, key=lambda g: min(abs(m.cy - n.cy) for m in g))
 
 
 def _ligatures(items: list[_Item], size: float) -> list[_Item]:
@@ -249,6 +271,8 @@ def _emit(items: list[_Item], size: float, script: bool) -> str:
             text = f"\\right{n.latex}"
             if opened:
                 opened -= 1
+            elif n.latex == ")":  # its "(" has font code 0, which PDFium's text drops
+                raise GlyphMathError("a tall ')' whose '(' is missing from the text layer")
             else:
                 parts.insert(0, "\\left.")
         else:

@@ -53,16 +53,18 @@ def read_glyphs(page: pdfium.PdfPage) -> list[Glyph]:
         loose = pdfium_c.FS_RECTF()
         glyphs: list[Glyph] = []
         for i in range(textpage.count_chars()):
-            ch = textpage.get_text_range(i, 1)
-            if not ch or ch == "\ufffe":
+            # control codes (the extension font's small delimiters sit at 0-15) come back from
+            # get_text_range as "", so read the code point itself
+            ch = textpage.get_text_range(i, 1) or chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i))
+            if ch == "\ufffe":
                 continue
             left, bottom, right, top = textpage.get_charbox(i)
             if right - left <= 0.01 and top - bottom <= 0.01:
                 continue  # generated characters (spaces, line breaks) have empty boxes
             pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, buf, 256, ctypes.byref(flags))
             font = buf.value.decode("utf-8", "replace")
-            if ch.isspace() and family(font) != "ex":
-                continue  # the extension font has glyphs at the codes of spaces and returns
+            if (ch.isspace() or ord(ch) < 0x20) and family(font) != "ex":
+                continue  # the extension font has glyphs at the codes of controls and spaces
             size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, i))
             math = is_math_font(font) or is_math_char(ch)
             pdfium_c.FPDFText_GetCharOrigin(textpage.raw, i, ctypes.byref(ox), ctypes.byref(oy))
