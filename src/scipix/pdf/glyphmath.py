@@ -28,9 +28,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scipix.pdf.layout import Glyph
-from scipix.pdf.mathfonts import family, symbol
+from scipix.pdf.mathfonts import family, italic_correction, symbol
 from scipix.pdf.mathgrid import grids
 from scipix.pdf.mathlinear import (
+    OPERATOR_NAMES,
     TOP_SIZE,
     GlyphMathError,
     Node,
@@ -42,42 +43,6 @@ from scipix.pdf.mathlinear import (
 
 log = logging.getLogger(__name__)
 
-OPERATOR_NAMES = frozenset(
-    [
-        "arccos",
-        "arcsin",
-        "arctan",
-        "arg",
-        "cos",
-        "cosh",
-        "cot",
-        "coth",
-        "csc",
-        "deg",
-        "det",
-        "dim",
-        "exp",
-        "gcd",
-        "hom",
-        "inf",
-        "ker",
-        "lg",
-        "lim",
-        "liminf",
-        "limsup",
-        "ln",
-        "log",
-        "max",
-        "min",
-        "Pr",
-        "sec",
-        "sin",
-        "sinh",
-        "sup",
-        "tan",
-        "tanh",
-    ]
-)
 LIMIT_NAMES = frozenset(["det", "gcd", "inf", "lim", "liminf", "limsup", "max", "min", "Pr", "sup"])
 _NO_LIMITS = frozenset({"\\int", "\\oint"})  # integrals put their limits at the side
 _OPENERS = frozenset({"(", "[", "\\{", "\\langle", "\\lfloor", "\\lceil", "/"})
@@ -127,6 +92,7 @@ def _atoms(glyphs: Sequence[Glyph]) -> list[Node]:
                 adv1,
                 sized=ex and sym.cls in ("open", "close", "piece"),
                 style=sym.style,
+                italic=italic_correction(g.ch, g.font) * g.size,
             )
         )
     return _join_pieces(_join_words(nodes))

@@ -380,15 +380,17 @@ def _displays(
         ):
             display.add(i)
     changed = True
-    while changed:  # centred neighbours (a numerator of plain digits, "x =") join
-        changed = False
+    while changed:  # neighbours join: a numerator of plain digits, "x =", the main row of a
+        changed = False  # formula as wide as the text beside its display-looking numerators
         for i, p in enumerate(pieces):
-            if i in display or p.x0 <= margins[i] + 2.0 * em:
+            if i in display:
                 continue
+            indented = p.x0 > margins[i] + 2.0 * em
             for j in display:
                 q = pieces[j]
                 gap = max(q.top - p.bottom, p.top - q.bottom)
-                if gap < 0.8 * em and p.x0 < q.x1 + em and p.x1 > q.x0 - em:
+                near = gap < 0.8 * em if indented else gap < 0.2 * em and p.math_ratio >= 0.25
+                if near and p.x0 < q.x1 + em and p.x1 > q.x0 - em:
                     display.add(i)
                     changed = True
                     break

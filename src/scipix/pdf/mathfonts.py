@@ -213,6 +213,75 @@ _FAMILIES: tuple[tuple[str, str], ...] = (
 )
 
 
+# italic corrections of cmmi10 in ems (scripts/italic_corrections.py prints this table):
+# TeX sets this much extra room after a math italic letter
+ITALIC_CORRECTIONS: dict[str, float] = {
+    "Γ": 0.1389,
+    "Θ": 0.0278,
+    "Ξ": 0.0757,
+    "Π": 0.0812,
+    "Σ": 0.0576,
+    "Υ": 0.1389,
+    "Ψ": 0.11,
+    "Ω": 0.0502,
+    "α": 0.0037,
+    "β": 0.0528,
+    "γ": 0.0556,
+    "δ": 0.0378,
+    "ζ": 0.0738,
+    "η": 0.0359,
+    "θ": 0.0278,
+    "ν": 0.0637,
+    "ξ": 0.046,
+    "π": 0.0359,
+    "σ": 0.0359,
+    "τ": 0.1132,
+    "υ": 0.0359,
+    "ψ": 0.0359,
+    "ω": 0.0359,
+    "ϖ": 0.0278,
+    "ς": 0.0799,
+    "B": 0.0502,
+    "C": 0.0715,
+    "D": 0.0278,
+    "E": 0.0576,
+    "F": 0.1389,
+    "H": 0.0812,
+    "I": 0.0785,
+    "J": 0.0962,
+    "K": 0.0715,
+    "M": 0.109,
+    "N": 0.109,
+    "O": 0.0278,
+    "P": 0.1389,
+    "R": 0.0077,
+    "S": 0.0576,
+    "T": 0.1389,
+    "U": 0.109,
+    "V": 0.2222,
+    "W": 0.1389,
+    "X": 0.0785,
+    "Y": 0.2222,
+    "Z": 0.0715,
+    "f": 0.1076,
+    "g": 0.0359,
+    "j": 0.0572,
+    "k": 0.0315,
+    "l": 0.0197,
+    "q": 0.0359,
+    "r": 0.0278,
+    "v": 0.0359,
+    "w": 0.0269,
+    "y": 0.0359,
+    "z": 0.044,
+}
+
+
+def italic_correction(ch: str, font: str) -> float:
+    """The italic correction, in ems, TeX puts after ``ch`` set in ``font``."""
+    return ITALIC_CORRECTIONS.get(ch, 0.0) if family(font) == "mi" else 0.0
+
+
 def family(font: str) -> str:
     """The family of a TeX font name ("mi", "sy", "ex", "rm", "mathbb", ...); "" if unknown."""
     base = base_font(font)
@@ -279,4 +348,12 @@ def _by_unicode(ch: str, style: str) -> Sym | None:
     return None
 
 
-__all__ = ["CMEX_CODES", "Sym", "SymClass", "family", "symbol"]
+__all__ = [
+    "CMEX_CODES",
+    "ITALIC_CORRECTIONS",
+    "Sym",
+    "SymClass",
+    "family",
+    "italic_correction",
+    "symbol",
+]

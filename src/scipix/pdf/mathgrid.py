@@ -12,6 +12,7 @@ parentheses is ``\\binom``. Anything else raises :class:`GlyphMathError`.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Callable
 
@@ -102,7 +103,7 @@ def _grid(
     ]
     aligns = [_alignments([row[c] for row in cells]) for c in range(len(cols))]
     bases = [statistics.median([n.base or 0.0 for n in r]) for r in rows]
-    stretch = min(b - a for a, b in zip(bases, bases[1:], strict=False)) / size
+    stretch = min(b - a for a, b in itertools.pairwise(bases)) / size
     if any(not cell for row in cells for cell in row):
         raise GlyphMathError("a grid with empty cells (or things beside it on its rows)")
     latex = [[parse(cell) for cell in row] for row in cells]
@@ -179,13 +180,12 @@ def _environment(
     left = opener.latex
     right = closer.latex if closer is not None else "."
     body = _body(cells)
-    if closer is None:
-        cases = left == "\\{" and all("l" in a for a in aligns)
-        if cases and stretch >= _CASES_STRETCH and pad < _PAD_PT:
-            return f"\\begin{{cases}}{body}\\end{{cases}}"
-    elif (left, right) == ("(", ")") and len(aligns) == 1 and len(cells) == 2:
-        if stretch >= _CASES_STRETCH:
-            return f"\\binom{{{cells[0][0]}}}{{{cells[1][0]}}}"
+    cases = closer is None and left == "\\{" and all("l" in a for a in aligns)
+    if cases and stretch >= _CASES_STRETCH and pad < _PAD_PT:
+        return f"\\begin{{cases}}{body}\\end{{cases}}"
+    binom = (left, right) == ("(", ")") and len(aligns) == len(cells) - 1 == 1
+    if binom and stretch >= _CASES_STRETCH:  # rows as far apart as a fraction's parts
+        return f"\\binom{{{cells[0][0]}}}{{{cells[1][0]}}}"
     if stretch >= _CASES_STRETCH:
         raise GlyphMathError("rows spread wider than a matrix or array sets them")
     env = _MATRIX_ENVS.get((left, right))

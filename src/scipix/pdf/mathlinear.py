@@ -17,6 +17,42 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+OPERATOR_NAMES = frozenset(
+    [
+        "arccos",
+        "arcsin",
+        "arctan",
+        "arg",
+        "cos",
+        "cosh",
+        "cot",
+        "coth",
+        "csc",
+        "deg",
+        "det",
+        "dim",
+        "exp",
+        "gcd",
+        "hom",
+        "inf",
+        "ker",
+        "lg",
+        "lim",
+        "liminf",
+        "limsup",
+        "ln",
+        "log",
+        "max",
+        "min",
+        "Pr",
+        "sec",
+        "sin",
+        "sinh",
+        "sup",
+        "tan",
+        "tanh",
+    ]
+)
 TOP_SIZE: ContextVar[float] = ContextVar("TOP_SIZE", default=10.0)  # the formula's text size
 
 
@@ -39,6 +75,7 @@ class Node:
     adv0: float
     adv1: float
     sized: bool = False  # a delimiter from the extension font (needs \left / \right)
+    italic: float = 0.0  # the italic correction TeX adds after a math italic letter (pt)
     style: str = ""
     parts: list[Node] = field(default_factory=list)
 
@@ -127,8 +164,9 @@ class _Item:
 
     @property
     def adv1(self) -> float:
-        nodes = [n for n in (self.nucleus, *self.sub, *self.sup) if n is not None]
-        return max(n.adv1 for n in nodes) + (0.5 if self.sub or self.sup else 0.0)
+        scripts = [n.adv1 + 0.5 for n in (*self.sub, *self.sup)]  # + \scriptspace
+        n = self.nucleus
+        return max([*scripts, n.adv1 + n.italic] if n is not None else scripts)
 
 
 def linear_latex(nodes: list[Node], script: bool = False) -> str:
@@ -141,7 +179,8 @@ def linear_latex(nodes: list[Node], script: bool = False) -> str:
     for n in sorted(nodes, key=lambda n: (n.adv0, n.top)):
         offset = abs(n.base - baseline) if baseline is not None and n.base is not None else 0
         small = n.size < main_size - 0.5 and n.base is not None
-        group = _touching_group(items[-1], n, main_size) if items and small else None
+        level = small and offset <= 0.1 * main_size
+        group = _touching_group(items[-1], n, main_size) if items and level else None
         if group is not None:  # e.g. the primes of a subscript, level with the main baseline
             group.append(n)
             continue
@@ -256,6 +295,8 @@ def _emit(items: list[_Item], size: float, script: bool) -> str:
         n = it.nucleus
         if n is not None and n.sized and n.cls == "bar":
             n.cls, bar_open = ("close", False) if bar_open else ("open", True)
+    if not script:  # in scripts TeX puts no spaces around inner atoms to tell by
+        _choose_by_spacing(items, size)
     parts: list[str] = []
     opened = 0
     prev: _Item | None = None
@@ -310,8 +351,9 @@ def _cls(n: Node, side: str) -> str:
     return c if c in _CLASSES else "ord"
 
 
-def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:
-    """An explicit space when the gap exceeds what TeX puts between the two classes."""
+def _extra(prev: _Item, it: _Item, size: float, script: bool) -> float:
+    """How much wider (in mu) the gap between two items is than TeX's spacing between their
+    atom classes."""
     assert prev.nucleus is not None and it.nucleus is not None
     left, right = _cls(prev.nucleus, "left"), _cls(it.nucleus, "right")
     if right == "bin" and left in ("bin", "op", "rel", "open", "punct"):
@@ -321,11 +363,67 @@ def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:
     expected = _SPACING[left][_CLASSES.index(right)]
     if script and not (right == "op" and left in ("ord", "op", "close", "inner")):
         expected = _THIN if (left, right) == ("op", "ord") else 0
-    gap_mu = (it.adv0 - prev.adv1) / size * 18.0
-    extra = gap_mu - expected
+    return (it.adv0 - prev.adv1) / size * 18.0 - expected
+
+
+def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:
+    """An explicit space when the gap exceeds what TeX puts between the two classes."""
+    extra = _extra(prev, it, size, script)
     if extra < 2.0:
         return ""
     return min(_SPACES, key=lambda sp: abs(sp[0] - extra))[1]
 
 
-__all__ = ["TOP_SIZE", "GlyphMathError", "Node", "join_latex", "linear_latex", "main_base", "union"]
+def _misfit(items: list[_Item], pairs: Sequence[tuple[int, int]], size: float) -> float:
+    """How badly the gaps between the given neighbours fit TeX's spacing: the distance to
+    the spacing plus one mu for every explicit space it would take."""
+    total = 0.0
+    for a, b in pairs:
+        if a >= 0 and b < len(items) and items[a].nucleus and items[b].nucleus:
+            extra = _extra(items[a], items[b], size, False)
+            total += abs(extra) if extra < 2.0 else 1.0 + min(abs(m - extra) for m, _ in _SPACES)
+    return total
+
+
+def _choose_by_spacing(items: list[_Item], size: float) -> None:
+    """Settle what only spacing tells apart: ``\\lim`` (an operator, thin space after) from
+    ``\\mathrm{lim}``, and ``\\left( ... \\right)`` (an inner atom, thin spaces outside)
+    from plain parentheses."""
+    for k, it in enumerate(items):
+        n = it.nucleus
+        if n is not None and n.cls == "op" and n.latex[1:] in OPERATOR_NAMES:
+            around = [(k - 1, k), (k, k + 1)]
+            as_op = _misfit(items, around, size)
+            n.cls = "ord"
+            if _misfit(items, around, size) + 0.5 < as_op:
+                n.latex = f"\\mathrm{{{n.latex[1:]}}}"
+            else:
+                n.cls = "op"
+    stack: list[int] = []
+    for k, it in enumerate(items):
+        n = it.nucleus
+        if n is None or n.sized:
+            continue
+        if n.cls == "open":
+            stack.append(k)
+        elif n.cls == "close" and stack:
+            i = stack.pop()
+            opener = items[i].nucleus
+            assert opener is not None
+            around = [(i - 1, i), (k, k + 1)]
+            plain = _misfit(items, around, size)
+            opener.sized = n.sized = True
+            if _misfit(items, around, size) + 0.5 >= plain:
+                opener.sized = n.sized = False
+
+
+__all__ = [
+    "OPERATOR_NAMES",
+    "TOP_SIZE",
+    "GlyphMathError",
+    "Node",
+    "join_latex",
+    "linear_latex",
+    "main_base",
+    "union",
+]
