@@ -284,6 +284,7 @@ def _fractions(pool: list[Node], rules: list[Rule]) -> None:
             size = max(n.size for n in [*num, *den])
             node = union(latex, "inner", [*num, *den, fake], bar.mid + 0.25 * size)
             node.size = size
+            node.num_shift = bar.mid - (main_base(num) or bar.mid)
             node.adv0, node.adv1 = bar.x0 - 1.2, bar.x1 + 1.2  # \nulldelimiterspace
         elif den:
             if bar.width < 0.9 * (max(n.x1 for n in den) - min(n.x0 for n in den)):

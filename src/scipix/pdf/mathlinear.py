@@ -77,7 +77,7 @@ class Node:
     sized: bool = False  # a delimiter from the extension font (needs \left / \right)
     italic: float = 0.0  # the italic correction TeX adds after a math italic letter (pt)
     style: str = ""
-    parts: list[Node] = field(default_factory=list)
+    num_shift: float = 0.0  # a fraction's numerator baseline above its bar (pt)
 
     @property
     def cx(self) -> float:
@@ -186,8 +186,18 @@ def linear_latex(nodes: list[Node], script: bool = False) -> str:
             continue
         is_script = (small and offset > 0.1 * main_size) or (
             # scripts of scriptscript symbols keep their size (TeX's smallest)
-            main_size <= 0.6 * TOP_SIZE.get() and 0.2 * main_size < offset and bool(items)
+            main_size <= 0.6 * TOP_SIZE.get() and 0.15 * main_size < offset and bool(items)
         )
+        axis = baseline - 0.25 * main_size if baseline is not None else None
+        if (
+            n.base is None
+            and axis is not None
+            and items
+            and n.size < main_size - 0.5
+            and abs(n.cy - axis) > 0.3 * main_size
+        ):  # a big operator or delimiter set in a script: centred far off the axis
+            (items[-1].sup if n.cy < axis else items[-1].sub).append(n)
+            continue
         if not is_script:
             if (
                 baseline is not None
@@ -272,7 +282,8 @@ def _ligatures(items: list[_Item], size: float) -> list[_Item]:
                 first = run[0].nucleus
                 assert first is not None
                 span = it.nucleus.x1 - first.x0
-                if span < 1.3 * it.nucleus.size:
+                pitch = (it.nucleus.x0 - first.x0) / 2  # \\ldots: a dot and a thin space
+                if span < 1.3 * it.nucleus.size and pitch > 0.36 * it.nucleus.size:
                     cls = "inner"
                     node = union(name, cls, [first, it.nucleus], it.nucleus.base)
                     node.base = None if name == "\\cdots" else node.base
@@ -316,19 +327,39 @@ def _emit(items: list[_Item], size: float, script: bool) -> str:
                 raise GlyphMathError("a tall ')' whose '(' is missing from the text layer")
             else:
                 parts.insert(0, "\\left.")
+        elif (
+            not script
+            and n.latex.startswith("\\frac")
+            and n.size < size - 0.5
+            and n.num_shift < 0.5 * size
+        ):
+            text = "\\t" + n.latex[1:]  # small parts, text-style shifts: \\tfrac in a display
         else:
             text = n.text()
-        if it.sub:
-            text += f"_{{{linear_latex(it.sub, True)}}}"
-        if it.sup:
-            if all(s.cls == "prime" for s in it.sup):
-                text += "'" * len(it.sup)
-            else:
-                text += f"^{{{linear_latex(it.sup, True)}}}"
+        text += _scripts(it)
         parts.append(text)
         prev = it
     parts += ["\\right."] * opened
     return join_latex(parts)
+
+
+def _scripts(it: _Item) -> str:
+    """An item's subscript and superscript; set one after the other (tensor indices such as
+    ``J^{i}{}_{k}``) when one starts where the other ends instead of above it."""
+    sub = f"_{{{linear_latex(it.sub, True)}}}" if it.sub else ""
+    if it.sup and all(s.cls == "prime" for s in it.sup):
+        sup = "'" * len(it.sup)
+    else:
+        sup = f"^{{{linear_latex(it.sup, True)}}}" if it.sup else ""
+    nucleus = it.nucleus
+    if it.sub and it.sup and sup[0] == "^" and (nucleus is None or nucleus.cls != "bigop"):
+        # past the other group's advance and \\scriptspace (an integral's subscript is only
+        # pulled left by its italic correction)
+        if min(n.adv0 for n in it.sub) >= max(n.adv1 for n in it.sup) + 0.4:
+            return sup + "{}" + sub
+        if min(n.adv0 for n in it.sup) >= max(n.adv1 for n in it.sub) + 0.4:
+            return sub + "{}" + sup
+    return sub + sup
 
 
 def join_latex(parts: Sequence[str]) -> str:
@@ -369,6 +400,15 @@ def _extra(prev: _Item, it: _Item, size: float, script: bool) -> float:
 def _space(prev: _Item, it: _Item, size: float, script: bool) -> str:
     """An explicit space when the gap exceeds what TeX puts between the two classes."""
     extra = _extra(prev, it, size, script)
+    if extra < 2.0:
+        return ""
+    if extra > 45.0:  # \\qquad\\qquad and wider
+        wide = round(extra / 36.0)
+        return "\\qquad " * wide + _space_for(extra - 36.0 * wide)
+    return _space_for(extra)
+
+
+def _space_for(extra: float) -> str:
     if extra < 2.0:
         return ""
     return min(_SPACES, key=lambda sp: abs(sp[0] - extra))[1]
