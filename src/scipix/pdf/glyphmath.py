@@ -93,6 +93,7 @@ def _atoms(glyphs: Sequence[Glyph]) -> list[Node]:
                 sized=ex and sym.cls in ("open", "close", "piece"),
                 style=sym.style,
                 italic=italic_correction(g.ch, g.font) * g.size,
+                big=sym.big,
             )
         )
     return _join_pieces(_join_words(nodes))

@@ -39,6 +39,7 @@ class Sym:
     latex: str
     cls: SymClass
     style: str = ""  # a font command to wrap the symbol in: mathbb, mathcal, mathbf, ...
+    big: str = ""  # a fixed-size delimiter's size command: big, Big, bigg or Bigg
 
 
 # cmex10 font codes (cmex10.afm): big delimiters, big operators, radicals, wide accents
@@ -77,8 +78,8 @@ _CMEX_OPS = {
 }
 CMEX_CODES: dict[int, Sym] = {}
 for _latex, _codes in _CMEX_DELIMS.items():
-    for _code in _codes:
-        CMEX_CODES[_code] = Sym(_latex, "close" if _latex in _CLOSING else "open")
+    for _code, _big in zip(_codes, ("big", "Big", "bigg", "Bigg"), strict=True):
+        CMEX_CODES[_code] = Sym(_latex, "close" if _latex in _CLOSING else "open", big=_big)
 for _code, _latex in _CMEX_OPS.items():
     CMEX_CODES[_code] = Sym(_latex, "bigop")  # text size
     CMEX_CODES[_code + 8 if 0x50 <= _code <= 0x57 else _code + 1] = Sym(_latex, "bigop")

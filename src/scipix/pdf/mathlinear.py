@@ -76,6 +76,8 @@ class Node:
     adv1: float
     sized: bool = False  # a delimiter from the extension font (needs \left / \right)
     italic: float = 0.0  # the italic correction TeX adds after a math italic letter (pt)
+    big: str = ""  # a fixed-size delimiter's size: big, Big, bigg, Bigg ("" for extensible)
+    command: str = ""  # how a delimiter is written when not \left/\right: bigl, Bigr, big
     style: str = ""
     num_shift: float = 0.0  # a fraction's numerator baseline above its bar (pt)
 
@@ -334,6 +336,8 @@ def _emit(items: list[_Item], size: float, script: bool) -> str:
             and n.num_shift < 0.5 * size
         ):
             text = "\\t" + n.latex[1:]  # small parts, text-style shifts: \\tfrac in a display
+        elif n.command:
+            text = f"\\{n.command}{n.latex}"
         else:
             text = n.text()
         text += _scripts(it)
@@ -439,22 +443,47 @@ def _choose_by_spacing(items: list[_Item], size: float) -> None:
                 n.latex = f"\\mathrm{{{n.latex[1:]}}}"
             else:
                 n.cls = "op"
+    for i, k in _delimiter_pairs(items):
+        opener, closer = items[i].nucleus, items[k].nucleus
+        assert opener is not None and closer is not None
+        if opener.sized and not (opener.big and closer.big):
+            continue  # built from pieces: only \\left ... \\right makes those
+        around = [(i - 1, i), (i, i + 1), (k - 1, k), (k, k + 1)]
+        # (sized, opener's class, closer's class, command prefix): \\left( \\right), a plain or
+        # \\bigl( \\bigr) pair (open and close atoms), or \\big( \\big) (ord atoms)
+        left = (True, "open", "close", "")
+        plain = (False, "open", "close", "l")
+        options = [left, plain] if opener.sized else [plain, left]  # as set first
+        if opener.big:
+            options.append((False, "ord", "ord", "-"))
+        best, best_cost = options[0], float("inf")
+        for option in options:
+            opener.sized = closer.sized = option[0]
+            opener.cls, closer.cls = option[1], option[2]
+            cost = _misfit(items, around, size) + (0.0 if option is options[0] else 0.5)
+            if cost < best_cost:
+                best, best_cost = option, cost
+        opener.sized = closer.sized = best[0]
+        opener.cls, closer.cls = best[1], best[2]
+        if not best[0] and opener.big:
+            suffix = ("", "") if best[3] == "-" else ("l", "r")
+            opener.command = opener.big + suffix[0]
+            closer.command = (closer.big or opener.big) + suffix[1]
+
+
+def _delimiter_pairs(items: list[_Item]) -> list[tuple[int, int]]:
+    """Matching opening and closing delimiters (by nesting), as item indexes."""
+    pairs: list[tuple[int, int]] = []
     stack: list[int] = []
     for k, it in enumerate(items):
         n = it.nucleus
-        if n is None or n.sized:
+        if n is None:
             continue
         if n.cls == "open":
             stack.append(k)
         elif n.cls == "close" and stack:
-            i = stack.pop()
-            opener = items[i].nucleus
-            assert opener is not None
-            around = [(i - 1, i), (k, k + 1)]
-            plain = _misfit(items, around, size)
-            opener.sized = n.sized = True
-            if _misfit(items, around, size) + 0.5 >= plain:
-                opener.sized = n.sized = False
+            pairs.append((stack.pop(), k))
+    return pairs
 
 
 __all__ = [
