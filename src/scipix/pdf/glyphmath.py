@@ -283,7 +283,8 @@ def _fractions(pool: list[Node], rules: list[Rule]) -> None:
         if num and den:
             latex = f"\\frac{{{_parse(num, num_rules)}}}{{{_parse(den, den_rules)}}}"
             size = max(n.size for n in [*num, *den])
-            node = union(latex, "inner", [*num, *den, fake], bar.mid + 0.25 * size)
+            # LaTeX's \\frac wraps the fraction in braces: an ord atom, not TeX's inner
+            node = union(latex, "ord", [*num, *den, fake], bar.mid + 0.25 * size)
             node.size = size
             node.num_shift = bar.mid - (main_base(num) or bar.mid)
             node.adv0, node.adv1 = bar.x0 - 1.2, bar.x1 + 1.2  # \nulldelimiterspace
@@ -439,7 +440,9 @@ def _negations(pool: list[Node]) -> None:
             pool.append(node)
 
 
-def _parse(nodes: list[Node], rules: list[Rule], script: bool = False) -> str:
+def _parse(
+    nodes: list[Node], rules: list[Rule], script: bool = False, display: bool = False
+) -> str:
     pool = list(nodes)
     rules = list(rules)
     _radicals(pool, rules)
@@ -449,10 +452,10 @@ def _parse(nodes: list[Node], rules: list[Rule], script: bool = False) -> str:
     _accents(pool)
     _negations(pool)
     grids(pool, lambda cell: _parse(cell, []))
-    return linear_latex(pool, script)
+    return linear_latex(pool, script, display)
 
 
-def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str:
+def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule], display: bool = True) -> str:
     """LaTeX for a formula's glyphs and rules; raises GlyphMathError when they cannot all be
     accounted for."""
     if not glyphs:
@@ -460,17 +463,19 @@ def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str:
     nodes = _atoms(glyphs)
     token = TOP_SIZE.set(max(g.size for g in glyphs))
     try:
-        return _parse(nodes, list(rules))
+        return _parse(nodes, list(rules), display=display)
     finally:
         TOP_SIZE.reset(token)
 
 
-def try_glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule]) -> str | None:
+def try_glyph_latex(
+    glyphs: Sequence[Glyph], rules: Sequence[Rule], display: bool = True
+) -> str | None:
     """:func:`glyph_latex`, or None (the caller then recognises the region's pixels). An
     arithmetic slip on odd geometry is logged and treated the same way, so that a layout the
     rules did not foresee costs the glyph reading, never the page."""
     try:
-        return glyph_latex(glyphs, rules)
+        return glyph_latex(glyphs, rules, display)
     except GlyphMathError:
         return None
     except (ArithmeticError, ValueError, IndexError, statistics.StatisticsError):

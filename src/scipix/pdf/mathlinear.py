@@ -171,7 +171,9 @@ class _Item:
         return max([*scripts, n.adv1 + n.italic] if n is not None else scripts)
 
 
-def linear_latex(nodes: list[Node], script: bool = False) -> str:
+def linear_latex(nodes: list[Node], script: bool = False, display: bool = False) -> str:
+    """Read ``nodes`` left to right (``script``: they are a sub- or superscript; ``display``:
+    the outermost level of a display formula, where a text-style fraction is ``\\tfrac``)."""
     if not nodes:
         return ""
     sized = [n for n in nodes if n.base is not None]
@@ -214,7 +216,7 @@ def linear_latex(nodes: list[Node], script: bool = False) -> str:
             items.append(_Item(None))
         assert baseline is not None and n.base is not None
         (items[-1].sup if n.base < baseline else items[-1].sub).append(n)
-    return _emit(_ligatures(items, main_size), main_size, script)
+    return _emit(_ligatures(items, main_size), main_size, script, display)
 
 
 def _touching_group(item: _Item, n: Node, size: float) -> list[Node] | None:
@@ -297,7 +299,7 @@ def _ligatures(items: list[_Item], size: float) -> list[_Item]:
     return out
 
 
-def _emit(items: list[_Item], size: float, script: bool) -> str:
+def _emit(items: list[_Item], size: float, script: bool, display: bool) -> str:
     for a, b in itertools.pairwise(items):
         if a.nucleus is not None and b.nucleus is not None:
             narrow = min(a.nucleus.x1 - a.nucleus.x0, b.nucleus.x1 - b.nucleus.x0)
@@ -330,7 +332,7 @@ def _emit(items: list[_Item], size: float, script: bool) -> str:
             else:
                 parts.insert(0, "\\left.")
         elif (
-            not script
+            display
             and n.latex.startswith("\\frac")
             and n.size < size - 0.5
             and n.num_shift < 0.5 * size

@@ -94,8 +94,16 @@ def read_rules(page: pdfium.PdfPage) -> list[Rule]:
     boxes in points with a top-left origin. Only drawn paths count, not images."""
     height = page.get_height()
     rules: list[Rule] = []
+    fill, stroke, width = ctypes.c_int(), ctypes.c_int(), ctypes.c_float()
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
         left, bottom, right, top = obj.get_bounds()
+        pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke))
+        if stroke.value and pdfium_c.FPDFPageObj_GetStrokeWidth(obj.raw, ctypes.byref(width)):
+            # a stroked line (pdfTeX draws rules so): PDFium's bounds reach a line width
+            # beyond the segment on every side
+            w = float(width.value)
+            mid = 0.5 * (top + bottom)
+            left, right, bottom, top = left + w, right - w, mid - 0.5 * w, mid + 0.5 * w
         if right - left > 0.8 and top - bottom < 2.0:
             rules.append(Rule(left, height - top, right, height - bottom))
     return rules
@@ -203,26 +211,29 @@ def prepare_page(doc: pdfium.PdfDocument, index: int, opts: PageOptions) -> Prep
                 scan = render_page(page, opts.scan_dpi)
                 return PreparedPage(index + 1, width, height, scan=scan)
             lines = layout(glyphs, width)
-            regions: list[Box] = []
+            regions: list[tuple[Box, bool]] = []  # (box, display)
             for line in lines:
                 if line.kind == "display":
-                    regions.append(line.box)
+                    regions.append((line.box, True))
                 else:
-                    regions += [run.box for run in line.runs if run.kind == "math"]
+                    regions += [(run.box, False) for run in line.runs if run.kind == "math"]
             rules = read_rules(page) if opts.glyph_math else []
             latex = tuple(
-                region_latex(glyphs, rules, box) if opts.glyph_math else None for box in regions
+                region_latex(glyphs, rules, box, display) if opts.glyph_math else None
+                for box, display in regions
             )
             crops = tuple(
                 render_region(page, box, opts.math_dpi) if tex is None else None
-                for box, tex in zip(regions, latex, strict=True)
+                for (box, _), tex in zip(regions, latex, strict=True)
             )
             return PreparedPage(index + 1, width, height, tuple(lines), crops, latex)
         finally:
             page.close()
 
 
-def region_latex(glyphs: list[Glyph], rules: list[Rule], box: Box) -> str | None:
+def region_latex(
+    glyphs: list[Glyph], rules: list[Rule], box: Box, display: bool = True
+) -> str | None:
     """The formula in ``box`` rebuilt from the glyphs and rules inside it, or None."""
     x0, y0, x1, y1 = box.x - 0.5, box.y - 0.5, box.x1 + 0.5, box.y1 + 0.5
     inside = [
@@ -237,7 +248,7 @@ def region_latex(glyphs: list[Glyph], rules: list[Rule], box: Box) -> str | None
         and r.x1 <= box.x1 + PAD_PT
         and box.y - PAD_PT <= r.mid <= box.y1 + PAD_PT
     ]
-    return try_glyph_latex(inside, near)
+    return try_glyph_latex(inside, near, display)
 
 
 def finish_born_digital(prep: PreparedPage, engine: Engine, opts: PageOptions) -> PageResult:
