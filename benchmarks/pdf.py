@@ -1,7 +1,7 @@
 """PDF conversion speed: seconds per page, born-digital and scanned, on a generated paper.
 
 python benchmarks/pdf.py [--pages 10] [--scanned-pages 2] [--workers 0] [--accuracy]
-                         [--im2latex N]
+                         [--im2latex N] [--seed 2024] [--pixels-only]
 
 Builds a ``--pages``-page LaTeX paper (paragraphs with inline math, four display formulas per
 page) with pdflatex, converts it with the local engine, then converts an image-only (150 dpi)
@@ -32,7 +32,7 @@ from scipix.engines.registry import build_engine
 from scipix.pdf import convert_pdf
 from scipix.pdf.convert import default_workers
 from scipix.pdf.model import PageResult
-from scipix.pdf.page import GLYPH_CONFIDENCE
+from scipix.pdf.page import GLYPH_CONFIDENCE, PageOptions
 
 FORMULAS = [
     r"x = \frac{-b \pm \sqrt{b^2-4ac}}{2a}",
@@ -92,7 +92,8 @@ INLINE = ["f(x)=x^2+1", "0<x<1", "a^2+b^2=c^2"]  # the inline math of SENTENCE
 
 
 def inline_accuracy(results: list[PageResult]) -> str:
-    """Inline formulas on scanned pages: how many were read as math, how many image-equal."""
+    """Inline formulas of the generated paper: how many were read as math, how many came back
+    image-equal to one of the sentence's three formulas."""
     from scipix.evaluation import image_match
     from scipix.render import TexRenderer
 
@@ -113,7 +114,9 @@ def inline_accuracy(results: list[PageResult]) -> str:
     return f"inline math: {len(found)} of {expected} read as math, {equal} image-equal"
 
 
-def display_accuracy(engine: object, workers: int, name: str, formulas: list[str]) -> str:
+def display_accuracy(
+    engine: object, workers: int, name: str, formulas: list[str], opts: PageOptions
+) -> str:
     """Formulas set as display math in one pdflatex paper, each after a "Formula i reads as
     follows." sentence that pairs it with its source: how many come back image-equal (both
     rendered with TeX at 150 dpi), and how many of them were rebuilt from the PDF's glyphs.
@@ -140,7 +143,7 @@ def display_accuracy(engine: object, workers: int, name: str, formulas: list[str
             timeout=600,
         )
         pdf = (Path(tmp) / "bench.pdf").read_bytes()
-    results = convert_pdf(pdf, engine, workers=workers)  # type: ignore[arg-type]
+    results = convert_pdf(pdf, engine, opts=opts, workers=workers)  # type: ignore[arg-type]
     got: dict[int, tuple[str, bool]] = {}  # formula index -> (LaTeX, read from glyphs)
     current = -1
     for r in results:
@@ -177,6 +180,10 @@ def main() -> None:
     parser.add_argument(
         "--im2latex", type=int, default=0, help="with --accuracy: also N im2latex formulas"
     )
+    parser.add_argument("--seed", type=int, default=2024, help="the im2latex sample's seed")
+    parser.add_argument(
+        "--pixels-only", action="store_true", help="accuracy without glyph math (recognizer only)"
+    )
     args = parser.parse_args()
     engine = build_engine(load_settings(None, {"cache.enabled": False}))
     workers = default_workers(args.workers)
@@ -187,7 +194,8 @@ def main() -> None:
     results = convert_pdf(born, engine, workers=workers)
     elapsed = time.perf_counter() - t0
     formulas = sum(1 for r in results for line in r.lines if line.kind == "math")
-    rows.append(("born-digital", len(results), elapsed, f"{formulas} display formulas"))
+    note = f"{formulas} display formulas; {inline_accuracy(results)}"
+    rows.append(("born-digital", len(results), elapsed, note))
     if args.scanned_pages > 0:
         try:
             from scipix.pdf.scanned import text_ocr
@@ -217,10 +225,13 @@ def main() -> None:
             "\n| set | formulas in the paper | display regions paired | rebuilt from glyphs "
             "| of those image-equal | image-equal |\n|---|---:|---:|---:|---:|---:|"
         )
-        print(display_accuracy(engine, workers, "textbook", load_set("textbook", 0, 0)))
+        opts = PageOptions(glyph_math=not args.pixels_only)
+        textbook = load_set("textbook", 0, 0)
+        print(display_accuracy(engine, workers, "textbook", textbook, opts))
         if args.im2latex:
-            sample = load_set("im2latex", args.im2latex, 2024)
-            print(display_accuracy(engine, workers, f"im2latex ({args.im2latex})", sample))
+            sample = load_set("im2latex", args.im2latex, args.seed)
+            name = f"im2latex ({args.im2latex}, seed {args.seed})"
+            print(display_accuracy(engine, workers, name, sample, opts))
 
 
 if __name__ == "__main__":
