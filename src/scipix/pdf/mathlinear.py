@@ -454,7 +454,8 @@ def _choose_by_spacing(items: list[_Item], size: float) -> None:
         # (sized, opener's class, closer's class, command prefix): \\left( \\right), a plain or
         # \\bigl( \\bigr) pair (open and close atoms), or \\big( \\big) (ord atoms)
         left = (True, "open", "close", "")
-        plain = (False, "open", "close", "l")
+        bars = opener.cls == closer.cls == "ord"  # | or \\|: plain bars are ord atoms
+        plain = (False, "ord", "ord", "") if bars else (False, "open", "close", "l")
         options = [left, plain] if opener.sized else [plain, left]  # as set first
         if opener.big:
             options.append((False, "ord", "ord", "-"))
@@ -485,7 +486,14 @@ def _delimiter_pairs(items: list[_Item]) -> list[tuple[int, int]]:
             stack.append(k)
         elif n.cls == "close" and stack:
             pairs.append((stack.pop(), k))
+    # small bars, one after another: |x| + |y|
+    bars = [k for k, it in enumerate(items) if _small_bar(it.nucleus)]
+    pairs += list(zip(bars[::2], bars[1::2], strict=False))
     return pairs
+
+
+def _small_bar(n: Node | None) -> bool:
+    return n is not None and not n.sized and n.cls == "ord" and n.latex in ("|", "\\|")
 
 
 __all__ = [
