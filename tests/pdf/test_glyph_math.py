@@ -58,6 +58,13 @@ GRIDS = [
     r"\binom{n}{2} = \frac{n(n-1)}{2}",
     r"\underbrace{a + \cdots + a}_{k}",
 ]
+# what only spacing or position tells apart
+SPACING = [
+    r"\left. \frac{x^{2}}{2} \right|_{0}^{1} = \frac{1}{2}",
+    r"\bigl( a + b \bigr)^{2} \leq 2 \left( a^{2} + b^{2} \right)",
+    r"R^{\mu}{}_{\nu} = g_{\nu \lambda} R^{\mu \lambda}",
+    r"\tfrac{1}{2} \lim_{n \to \infty} a_{n} \, \mathrm{d}x",
+]
 ALIGNED = r"\begin{aligned} a &= b + c \\ d &= e \end{aligned}"
 
 
@@ -77,7 +84,7 @@ def _paper(formulas: list[str]) -> str:
 @pytest.fixture(scope="module")
 def glyph_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return compile_latex(
-        _paper([*FORMULAS, *GRIDS, ALIGNED]), tmp_path_factory.mktemp("glyphs"), "g"
+        _paper([*FORMULAS, *GRIDS, *SPACING, ALIGNED]), tmp_path_factory.mktemp("glyphs"), "g"
     )
 
 
@@ -103,7 +110,7 @@ def test_display_formulas_rebuilt_from_glyphs_match_their_source(
     if not tex_available():
         pytest.skip("latex and dvipng are needed to compare renders")
     got = _displays(glyph_pdf, engine)
-    source = [*FORMULAS, *GRIDS]
+    source = [*FORMULAS, *GRIDS, *SPACING]
     assert sorted(got) == list(range(len(source) + 1))
     not_from_glyphs = [source[k] for k in range(len(source)) if got[k][1] != GLYPH_CONFIDENCE]
     assert not not_from_glyphs

@@ -171,7 +171,11 @@ def _row_extend(chosen: list[Node], pool: list[Node]) -> None:
         for n in list(pool):
             for c in chosen:
                 gap = max(n.x0 - c.x1, c.x0 - n.x1)
-                if gap < 0.5 * c.size and min(n.bottom, c.bottom) - max(n.top, c.top) > 0:
+                if n.base is not None and c.base is not None:
+                    same_line = abs(n.base - c.base) < 0.3 * c.size
+                else:
+                    same_line = min(n.bottom, c.bottom) - max(n.top, c.top) > 0
+                if gap < 0.5 * c.size and same_line:
                     chosen.append(n)
                     pool.remove(n)
                     grown = True

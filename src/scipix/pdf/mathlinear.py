@@ -305,6 +305,7 @@ def _emit(items: list[_Item], size: float, script: bool, display: bool) -> str:
             narrow = min(a.nucleus.x1 - a.nucleus.x0, b.nucleus.x1 - b.nucleus.x0)
             if b.nucleus.x0 < a.nucleus.x1 - 0.6 * narrow:
                 raise GlyphMathError(f"{a.nucleus.latex} and {b.nucleus.latex} overlap")
+    left_dot = _evaluation_bar(items, size)
     bar_open = False
     for it in items:  # tall bars alternate: \left| ... \right|
         n = it.nucleus
@@ -315,9 +316,12 @@ def _emit(items: list[_Item], size: float, script: bool, display: bool) -> str:
     parts: list[str] = []
     opened = 0
     prev: _Item | None = None
-    for it in items:
+    for k, it in enumerate(items):
         n = it.nucleus
-        if prev is not None and n is not None and prev.nucleus is not None:
+        if k == left_dot:  # the invisible start of \left. ... \right|_{a}
+            parts.append("\\left.")
+            opened += 1
+        elif prev is not None and n is not None and prev.nucleus is not None:
             parts.append(_space(prev, it, size, script))
         if n is None:
             text = "{}"
@@ -347,6 +351,30 @@ def _emit(items: list[_Item], size: float, script: bool, display: bool) -> str:
         prev = it
     parts += ["\\right."] * opened
     return join_latex(parts)
+
+
+def _evaluation_bar(items: list[_Item], size: float) -> int | None:
+    """For ``\\left. f \\right|_{a}^{b}`` (a tall bar with scripts and no partner): mark the
+    bar as closing and return where its invisible ``\\left.`` starts, the gap after the last
+    relation that shows the thin space an inner atom gets (else just after that relation)."""
+    classes = [it.nucleus.cls if it.nucleus else "" for it in items]
+    tall_bars = [
+        k for k, it in enumerate(items) if it.nucleus and it.nucleus.sized and classes[k] == "bar"
+    ]
+    if len(tall_bars) % 2 == 0 or not (items[tall_bars[-1]].sub or items[tall_bars[-1]].sup):
+        return None
+    bar = tall_bars[-1]
+    node = items[bar].nucleus
+    assert node is not None
+    node.cls = "close"
+    rels = [k for k in range(bar) if classes[k] == "rel"]
+    first = rels[-1] + 1 if rels else 0
+    best = first
+    for k in range(max(first, 1), bar):
+        a, b = items[k - 1], items[k]
+        if a.nucleus and b.nucleus and 2.0 <= _extra(a, b, size, False) <= 4.0:
+            best = k
+    return best
 
 
 def _scripts(it: _Item) -> str:
@@ -457,6 +485,8 @@ def _choose_by_spacing(items: list[_Item], size: float) -> None:
         bars = opener.cls == closer.cls == "ord"  # | or \\|: plain bars are ord atoms
         plain = (False, "ord", "ord", "") if bars else (False, "open", "close", "l")
         options = [left, plain] if opener.sized else [plain, left]  # as set first
+        if opener.big and _too_big_for_left(items[i + 1 : k], opener):
+            options.remove(left)  # \\left would have chosen a smaller size for this content
         if opener.big:
             options.append((False, "ord", "ord", "-"))
         best, best_cost = options[0], float("inf")
@@ -472,6 +502,24 @@ def _choose_by_spacing(items: list[_Item], size: float) -> None:
             suffix = ("", "") if best[3] == "-" else ("l", "r")
             opener.command = opener.big + suffix[0]
             closer.command = (closer.big or opener.big) + suffix[1]
+
+
+_DELIMITER_EMS = {"": 1.0, "big": 1.2, "Big": 1.8, "bigg": 2.4, "Bigg": 3.0}  # total heights
+
+
+def _too_big_for_left(inside: list[_Item], delim: Node) -> bool:
+    """Whether ``delim`` is a larger size than ``\\left`` would pick for what it encloses:
+    the first of the normal, big, Big, bigg and Bigg sizes that covers the content by TeX's
+    rule (\\delimiterfactor 901, \\delimitershortfall 5pt)."""
+    nodes = [n for it in inside for n in (it.nucleus, *it.sub, *it.sup) if n is not None]
+    if not nodes:
+        return False
+    axis = delim.cy
+    reach = max(max(axis - n.top, n.bottom - axis) for n in nodes) + 0.5  # ink to box
+    need = max(2 * reach * 0.901, 2 * reach - 5.0)
+    sizes = list(_DELIMITER_EMS.values())
+    pick = next((k for k, em in enumerate(sizes) if em * delim.size >= need), len(sizes) - 1)
+    return list(_DELIMITER_EMS).index(delim.big) > pick
 
 
 def _delimiter_pairs(items: list[_Item]) -> list[tuple[int, int]]:
