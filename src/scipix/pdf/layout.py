@@ -244,7 +244,11 @@ def _gutter(bands: list[list[Glyph]], width: float) -> float | None:
     # columns of text end just left of a gutter and start just right of it (a page of short
     # lines beside wide centred formulas has an empty strip too, but nothing lines up on it)
     ends = sum(1 for band in bands if any(x - 25 <= g.x1 <= x for g in band))
-    starts = sum(1 for band in bands if any(x <= g.x0 <= x + 25 for g in band))
+    starts = sum(  # and the right column's lines are lines, not short formulas
+        1
+        for band in bands
+        if any(x <= g.x0 <= x + 25 for g in band) and max(g.x1 for g in band) > x + 0.2 * width
+    )
     if min(ends, starts) < max(3, 0.25 * len(bands)):
         return None
     return float(x)
