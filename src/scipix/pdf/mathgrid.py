@@ -102,12 +102,40 @@ def _grid(
         [[n for n in row if a - 0.5 <= n.cx <= b + 0.5] for a, b in cols] for row in members
     ]
     aligns = [_alignments([row[c] for row in cells]) for c in range(len(cols))]
-    bases = [statistics.median([n.base or 0.0 for n in r]) for r in rows]
-    stretch = min(b - a for a, b in itertools.pairwise(bases)) / size
+    stretch = _stretch(rows)
     if any(not cell for row in cells for cell in row):
         raise GlyphMathError("a grid with empty cells (or things beside it on its rows)")
     latex = [[parse(cell) for cell in row] for row in cells]
     return latex, aligns, stretch, min(n.x0 for n in content)
+
+
+def _stretch(rows: list[list[Node]]) -> float:
+    """The closest distance between two rows' baselines, in units of their symbol size."""
+    size = max(n.size for r in rows for n in r)
+    bases = [statistics.median([n.base or 0.0 for n in r]) for r in rows]
+    return min(b - a for a, b in itertools.pairwise(bases)) / size
+
+
+def _aligned(nodes: list[Node], rows: list[list[Node]], parse: Parse) -> str:
+    """Lines spread by \\jot: ``aligned`` at the x where a relation starts on most lines (each
+    line split there), else ``gathered`` when the lines share their centre."""
+    members = _assign(nodes, rows)
+    starts = [round(n.adv0, 1) for row in members for n in row if n.cls == "rel"]
+    votes = {x: sum(1 for y in starts if abs(x - y) <= 0.6) for x in starts}
+    at = max(votes, key=lambda x: votes[x], default=None)
+    if at is not None and votes[at] >= 2:
+        lines = []
+        for row in members:
+            left = [n for n in row if n.adv0 < at - 0.6]
+            right = [n for n in row if n.adv0 >= at - 0.6]
+            lines.append(f"{parse(left)}&{parse(right)}")
+        body = "\\\\".join(lines)
+        return f"\\begin{{aligned}}{body}\\end{{aligned}}"
+    centres = [0.5 * (min(n.x0 for n in r) + max(n.x1 for n in r)) for r in members]
+    if max(centres) - min(centres) < 1.0:
+        body = "\\\\".join(parse(r) for r in members)
+        return f"\\begin{{gathered}}{body}\\end{{gathered}}"
+    raise GlyphMathError("lines spread by \\jot with no common relation or centre")
 
 
 def _body(cells: list[list[str]]) -> str:
@@ -152,11 +180,13 @@ def grids(pool: list[Node], parse: Parse) -> None:
         for n in parts:
             pool.remove(n)
         pool.append(node)
+    rows = _rows(pool) if pool else []
+    if rows and _stretch(rows) >= _CASES_STRETCH:  # \jot between the rows: aligned, gathered
+        pool[:] = [union(_aligned(pool, rows, parse), "ord", pool, None)]
+        return
     grid = _grid(pool, parse) if pool else None
     if grid is not None:  # rows with no delimiters around them: the whole formula is a grid
-        cells, aligns, stretch, _ = grid
-        if stretch >= _CASES_STRETCH:  # aligned, gathered: \jot between the rows
-            raise GlyphMathError("rows spread wider than a matrix or array sets them")
+        cells, aligns, _, _ = grid
         if all("c" in a for a in aligns):
             latex = f"\\begin{{matrix}}{_body(cells)}\\end{{matrix}}"
         else:
