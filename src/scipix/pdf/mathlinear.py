@@ -356,7 +356,8 @@ def _emit(items: list[_Item], size: float, script: bool, display: bool) -> str:
 def _evaluation_bar(items: list[_Item], size: float) -> int | None:
     """For ``\\left. f \\right|_{a}^{b}`` (a tall bar with scripts and no partner): mark the
     bar as closing and return where its invisible ``\\left.`` starts, the gap after the last
-    relation that shows the thin space an inner atom gets (else just after that relation)."""
+    relation that shows the space an inner atom with a null delimiter gets (else just after
+    that relation)."""
     classes = [it.nucleus.cls if it.nucleus else "" for it in items]
     tall_bars = [
         k for k, it in enumerate(items) if it.nucleus and it.nucleus.sized and classes[k] == "bar"
@@ -369,11 +370,14 @@ def _evaluation_bar(items: list[_Item], size: float) -> int | None:
     node.cls = "close"
     rels = [k for k in range(bar) if classes[k] == "rel"]
     first = rels[-1] + 1 if rels else 0
-    best = first
+    best, best_fit = first, 1.2
     for k in range(max(first, 1), bar):
         a, b = items[k - 1], items[k]
-        if a.nucleus and b.nucleus and 2.0 <= _extra(a, b, size, False) <= 4.0:
-            best = k
+        if a.nucleus and b.nucleus:
+            # a thin space (3mu) plus the null delimiter's \\nulldelimiterspace (1.2pt)
+            fit = abs(_extra(a, b, size, False) - 3.0 - 1.2 / size * 18.0)
+            if fit < best_fit:
+                best, best_fit = k, fit
     return best
 
 
