@@ -30,16 +30,8 @@ from dataclasses import dataclass
 from scipix.pdf.layout import Glyph
 from scipix.pdf.mathfonts import family, italic_correction, symbol
 from scipix.pdf.mathgrid import grids
-from scipix.pdf.mathlinear import (
-    OPERATOR_NAMES,
-    TOP_SIZE,
-    GlyphMathError,
-    Node,
-    join_latex,
-    linear_latex,
-    main_base,
-    union,
-)
+from scipix.pdf.mathlinear import join_latex, linear_latex
+from scipix.pdf.mathnodes import OPERATOR_NAMES, TOP_SIZE, GlyphMathError, Node, main_base, union
 
 log = logging.getLogger(__name__)
 

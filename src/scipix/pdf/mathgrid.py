@@ -16,7 +16,7 @@ import itertools
 import statistics
 from collections.abc import Callable
 
-from scipix.pdf.mathlinear import GlyphMathError, Node, union
+from scipix.pdf.mathnodes import GlyphMathError, Node, union
 
 Parse = Callable[[list[Node]], str]
 
