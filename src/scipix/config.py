@@ -100,6 +100,10 @@ class LocalEngineConfig(Section):
     model_dir: Path | None = None  # None: the weights shipped inside the package
     num_threads: int = Field(default=0, ge=0)  # 0: let onnxruntime choose
     beam_width: int = Field(default=1, ge=1, le=16)  # 1: greedy decoding
+    # an unsure reading (confidence under retry_below) is read again from the image resized
+    # by each of retry_scales; the most confident reading is kept ([] turns this off)
+    retry_below: float = Field(default=0.5, ge=0.0, le=1.0)
+    retry_scales: list[float] = Field(default_factory=lambda: [0.75, 1.5])
 
 
 class EnginesConfig(Section):

@@ -36,6 +36,8 @@ class LocalEngine:
                 auto_rotate=pre.auto_rotate,
                 repair=post.validate_syntax,
                 normalize_functions=post.normalize_symbols,
+                retry_below=cfg.retry_below,
+                retry_scales=tuple(cfg.retry_scales),
             ),
         )
 

@@ -79,14 +79,16 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
 
 
 def cache_producer(settings: Settings) -> str:
-    """What fills the similarity cache: the local recognizer's model fingerprint and beam
-    width (the cache drops its entries when this changes, e.g. after a model upgrade)."""
+    """What fills the similarity cache: the local recognizer's model fingerprint, beam width
+    and rescaled retries (the cache drops its entries when this changes, e.g. after a model
+    upgrade)."""
     from scipix.recognizer.config import MODELS
 
     local = settings.engines.local
     model = MODELS.get(local.model)
     fingerprint = model.fingerprint() if model is not None else "unknown"
-    return f"{local.model}:{fingerprint}:beam{local.beam_width}"
+    retry = ",".join(f"{x:g}" for x in local.retry_scales)
+    return f"{local.model}:{fingerprint}:beam{local.beam_width}:retry{local.retry_below:g}@{retry}"
 
 
 __all__ = [
