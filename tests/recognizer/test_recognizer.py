@@ -149,3 +149,35 @@ def test_local_engine_takes_its_settings_from_config() -> None:
     assert not rec.settings.auto_rotate and not rec.settings.normalize_functions
     assert rec.settings.repair and not rec.preprocessor.config.despeckle
     assert rec.preprocessor.config.deskew
+
+
+def test_unsure_reading_is_retried_rescaled_with_boxes_in_the_original_image(
+    mathtext: Render,
+) -> None:
+    from scipix.recognizer import RecognizerSettings
+
+    gray = mathtext(r"\frac{a+b}{c}=\sqrt{x_{1}^{2}+y}", dpi=90)  # small symbols: x1.5 retry
+    always = RecognizerSettings(retry_below=1.01, retry_scales=(0.75, 1.5))
+    never = RecognizerSettings(retry_scales=())
+    retried = Recognizer.from_name(settings=always).recognize(gray)
+    plain = Recognizer.from_name(settings=never).recognize(gray)
+    assert retried.confidence > plain.confidence  # the resized reading was the surer one
+    ink_rows, ink_cols = np.nonzero(gray < 128)
+    for box in retried.boxes:  # mapped back from the resized image
+        assert 0 <= box.x and box.x1 <= gray.shape[1] + 1
+        assert 0 <= box.y and box.y1 <= gray.shape[0] + 1
+    assert min(b.x for b in retried.boxes) <= ink_cols.min() + 2
+    assert max(b.x1 for b in retried.boxes) >= ink_cols.max() - 2
+
+
+def test_retry_settings_come_from_config() -> None:
+    from scipix.config import load_settings
+    from scipix.engines.local import LocalEngine
+    from scipix.engines.registry import cache_producer
+
+    settings = load_settings(
+        None, {"engines.local.retry_scales": [], "engines.local.retry_below": 0.3}
+    )
+    rec = LocalEngine(settings).recognizer
+    assert rec.settings.retry_scales == () and rec.settings.retry_below == 0.3
+    assert cache_producer(settings) != cache_producer(load_settings(None, {}))
