@@ -7,7 +7,9 @@ from the geometry TeX leaves: cells hugging the delimiters are a ``matrix`` fami
 environment (``pmatrix``, ``bmatrix``, ...), cells set ``\\arraycolsep`` inside them an
 ``array`` with each column's alignment; left-aligned rows spread by ``cases``'s 1.2
 ``\\arraystretch`` after a lone brace are ``cases``; one column of two widely spaced rows in
-parentheses is ``\\binom``. Anything else raises :class:`GlyphMathError`.
+parentheses is ``\\binom``. Lines spread by ``\\jot`` with no delimiter are ``aligned`` (split
+at the relation most lines start with) or ``gathered`` (a shared centre). Anything else
+raises :class:`GlyphMathError`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ _MATRIX_ENVS = {
     ("\\|", "\\|"): "Vmatrix",
 }
 _PAD_PT = 3.5  # cell ink this far inside a delimiter or more: \arraycolsep (5pt) is there
-_CASES_STRETCH = 1.32  # baseline distance / size above which rows were stretched (cases)
+_CASES_STRETCH = 1.32  # baseline distance / size above which rows were spread (cases, \jot)
 
 
 def _rows(nodes: list[Node]) -> list[list[Node]]:
