@@ -45,8 +45,7 @@ def main() -> None:
         for k, img in enumerate(imgs):
             if img is None:
                 continue
-            pre = rec.preprocessor(img)
-            reading = None if pre.is_blank else rec.read_ink(pre.ink)
+            reading = rec.read(img)  # with the rescaled retry, as the recognizer answers
             if reading is None:
                 continue
             preds.append(compact_latex(reading.tokens))

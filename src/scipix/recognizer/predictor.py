@@ -248,6 +248,18 @@ class Recognizer:
                 best, best_conf = replace(other, scale=scale), self.confidence(other)
         return best
 
+    def read(self, gray: NDArray[np.uint8]) -> Reading | None:
+        """Preprocess and read an upright grayscale image, with the rescaled retry of an
+        unsure reading (what :meth:`recognize` does before formatting; no orientation search).
+        None when there is no ink or nothing to read."""
+        pre = self.preprocessor(gray)
+        if pre.is_blank:
+            return None
+        reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
+        if reading is None:
+            return None
+        return self._best_scale(load_image(gray), reading)
+
     def read_ink(self, ink: NDArray[np.bool_], offset: tuple[int, int] = (0, 0)) -> Reading | None:
         """Segment an ink mask and decode it; None when there is nothing to read."""
         comps = segment(ink)
