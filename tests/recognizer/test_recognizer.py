@@ -162,10 +162,10 @@ def test_unsure_reading_is_retried_rescaled_with_boxes_in_the_original_image(
     retried = Recognizer.from_name(settings=always).recognize(gray)
     plain = Recognizer.from_name(settings=never).recognize(gray)
     assert retried.confidence > plain.confidence  # the resized reading was the surer one
-    ink_rows, ink_cols = np.nonzero(gray < 128)
+    ink_cols = np.nonzero(gray < 128)[1]
     for box in retried.boxes:  # mapped back from the resized image
-        assert 0 <= box.x and box.x1 <= gray.shape[1] + 1
-        assert 0 <= box.y and box.y1 <= gray.shape[0] + 1
+        assert box.x >= 0 and box.x1 <= gray.shape[1] + 1
+        assert box.y >= 0 and box.y1 <= gray.shape[0] + 1
     assert min(b.x for b in retried.boxes) <= ink_cols.min() + 2
     assert max(b.x1 for b in retried.boxes) >= ink_cols.max() - 2
 

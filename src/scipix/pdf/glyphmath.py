@@ -467,15 +467,17 @@ def glyph_latex(glyphs: Sequence[Glyph], rules: Sequence[Rule], display: bool = 
 def try_glyph_latex(
     glyphs: Sequence[Glyph], rules: Sequence[Rule], display: bool = True
 ) -> str | None:
-    """:func:`glyph_latex`, or None (the caller then recognises the region's pixels). An
-    arithmetic slip on odd geometry is logged and treated the same way, so that a layout the
-    rules did not foresee costs the glyph reading, never the page."""
+    """:func:`glyph_latex`, or None (the caller then recognises the region's pixels). Any
+    other failure on geometry the rules did not foresee is logged and treated the same way:
+    it costs the glyph reading, never the page."""
     try:
         return glyph_latex(glyphs, rules, display)
     except GlyphMathError:
         return None
-    except (ArithmeticError, ValueError, IndexError, statistics.StatisticsError):
-        log.warning("glyph math failed on %d glyphs; using the recognizer", len(glyphs))
+    except Exception:  # a heuristic with a fallback: no odd PDF may fail the page here
+        log.warning(
+            "glyph math failed on %d glyphs; using the recognizer", len(glyphs), exc_info=True
+        )
         return None
 
 

@@ -233,19 +233,15 @@ class Recognizer:
             return abs(math.log(height * scale / PREFERRED_SYMBOL_PX))
 
         scale = min(self.settings.retry_scales, key=distance)
-        for scale in [scale] if distance(scale) < distance(1.0) else []:
-            h, w = img.gray.shape[:2]
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            if max(size) > 4 * max(h, w, 1) or min(size) < 4:
-                continue
-            method = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-            gray = np.asarray(cv2.resize(img.gray, size, interpolation=method), np.uint8)
-            pre = self.preprocessor(gray)
-            if pre.is_blank:
-                continue
-            other = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
-            if other is not None and self.confidence(other) > best_conf:
-                best, best_conf = replace(other, scale=scale), self.confidence(other)
+        h, w = img.gray.shape[:2]
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        if distance(scale) >= distance(1.0) or max(size) > 4 * max(h, w, 1) or min(size) < 4:
+            return best
+        method = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+        pre = self.preprocessor(np.asarray(cv2.resize(img.gray, size, interpolation=method)))
+        other = None if pre.is_blank else self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
+        if other is not None and self.confidence(other) > best_conf:
+            best = replace(other, scale=scale)
         return best
 
     def read(self, gray: NDArray[np.uint8]) -> Reading | None:
