@@ -2,9 +2,12 @@
 
     git show <old-commit>:src/scipix/models/symbolseq-v1-encoder.onnx > /tmp/v1/...  (etc.)
     python benchmarks/compare_models.py /tmp/v1:symbolseq-v1 src/scipix/models:symbolseq-v2
+    python benchmarks/compare_models.py src/scipix/models:symbolseq-v2:noretry \
+        src/scipix/models:symbolseq-v2      # the rescaled retry of unsure readings off / on
 
-Each argument is DIR:NAME, where DIR holds NAME-encoder.onnx, NAME-decoder.onnx and
-NAME-vocab.json (SHA-256 taken from the files themselves). The images are the accuracy
+Each argument is DIR:NAME[:noretry], where DIR holds NAME-encoder.onnx, NAME-decoder.onnx
+and NAME-vocab.json (SHA-256 taken from the files themselves); ``noretry`` turns off the
+rescaled retry of unsure readings. The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """
 
@@ -28,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from scipix.bench import load_set, rendered
 from scipix.evaluation import image_match
-from scipix.recognizer import Recognizer
+from scipix.recognizer import Recognizer, RecognizerSettings
 from scipix.recognizer.config import MODELS
 from scipix.recognizer.model import SequenceModel, sha256_file
 from scipix.render import TexRenderer
@@ -36,6 +39,7 @@ from scipix.render import TexRenderer
 
 def build(spec: str) -> Recognizer:
     folder, _, name = spec.partition(":")
+    name, _, flag = name.partition(":")
     d = Path(folder)
     names = (f"{name}-encoder.onnx", f"{name}-decoder.onnx", f"{name}-vocab.json")
     base = next(iter(MODELS.values()))
@@ -47,7 +51,8 @@ def build(spec: str) -> Recognizer:
         vocab=names[2],
         sha256=(sha256_file(d / names[0]), sha256_file(d / names[1]), sha256_file(d / names[2])),
     )
-    return Recognizer(cfg, SequenceModel(cfg.files(d), num_threads=1))
+    settings = RecognizerSettings(retry_scales=()) if flag == "noretry" else None
+    return Recognizer(cfg, SequenceModel(cfg.files(d), num_threads=1), settings=settings)
 
 
 def main() -> None:
@@ -80,8 +85,9 @@ def main() -> None:
             r is not None and image_match(r, images[k])  # type: ignore[arg-type]
             for r, k in zip(rimgs, keep, strict=True)
         )
+        p95 = statistics.quantiles(lat[j], n=20)[-1]
         print(
-            f"{spec}: median {1000 * statistics.median(lat[j]):.1f} ms, "
+            f"{spec}: median {1000 * statistics.median(lat[j]):.1f} ms, p95 {1000 * p95:.1f} ms, "
             f"image match {100 * ok / len(keep):.1f}% of {len(keep)}"
         )
     print(
