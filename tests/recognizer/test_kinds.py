@@ -127,3 +127,14 @@ def test_deskew_straightens_rotated_scan(mathtext: Render) -> None:
     on = Preprocessor()(tilted).ink.shape[0]
     assert off > level + 6  # the tilt makes the formula taller
     assert abs(on - level) <= 2
+
+
+@pytest.mark.parametrize("angle", [-2.0, 1.5])
+def test_deskew_levels_a_short_formula_by_its_fraction_bar(mathtext: Render, angle: float) -> None:
+    # too short for the row profile; the fraction bar gives the tilt
+    img = mathtext(r"\frac{a+b}{c+d} = x", dpi=150)
+    level = Preprocessor()(_noisy(img, np.random.default_rng(0))).ink
+    tilted = _noisy(_rotated(img, angle), np.random.default_rng(2))
+    on = Preprocessor()(tilted).ink
+    assert abs(on.shape[0] - level.shape[0]) <= 1
+    assert abs(len(segment(on)) - len(segment(level))) <= 1

@@ -11,7 +11,14 @@ from numpy.typing import NDArray
 from scipix.errors import LatexError
 from scipix.evaluation import auroc, corpus_bleu, image_match, normalised_edit_distance
 from scipix.formats import to_asciimath, to_markdown, to_mathml
-from scipix.postprocess import check_latex, compact_latex, repair_latex, tokenize_latex
+from scipix.postprocess import (
+    check_latex,
+    compact_latex,
+    repair_latex,
+    separate_double_scripts,
+    tokenize_latex,
+    widen_array_columns,
+)
 from scipix.preprocess import Preprocessor
 from scipix.recognizer.segment import CROP, N_FEATURES, segment
 
@@ -78,6 +85,57 @@ def test_tokenize_and_compact_round_trip() -> None:
     assert compact.startswith(r"\frac{\alpha}{2}+\sqrt[3]{x}")
     assert tokenize_latex(compact) == toks
     assert compact_latex(["\\alpha", "x"]) == r"\alpha x"
+
+
+def test_repair_knows_fused_left_right() -> None:
+    # the model's vocabulary fuses \left and \right with their delimiters
+    opened = ["\\left[", "A", ",", "[", "B", "]", "]", "_", "{", "x", "}"]
+    assert not check_latex(opened).ok
+    assert compact_latex(repair_latex(opened)) == r"\left[A,[B]]_{x}\right."
+    crossed = ["\\sum", "_", "{", "\\left(", "x", "}", "y", "\\right)"]
+    assert compact_latex(repair_latex(crossed)) == r"\sum_{\left(x\right.}y)"
+    assert compact_latex(repair_latex(["a", "\\right\\}", "b"])) == r"a\}b"
+    assert check_latex(["\\leftarrow", "x", "\\rightarrow"]).ok  # arrows are not groups
+
+
+def test_compact_keeps_control_spaces_and_fused_words() -> None:
+    # the model's vocabulary writes "\ " as a bare backslash and fuses \left\langle
+    assert compact_latex(["\\mathrm", "{", "f", "}", "\\", "n"]) == r"\mathrm{f}\ n"
+    assert compact_latex(["x", "\\", "\\left[", "y", "\\right]"]) == r"x\ \left[y\right]"
+    assert compact_latex(["m", "\\rangle", "\\", "."]) == r"m\rangle\ ."
+    assert (
+        compact_latex(["\\left\\langle", "x", "\\right\\rangle"]) == r"\left\langle x\right\rangle"
+    )
+    assert compact_latex(["a", "\\\\", "b"]) == r"a\\b"  # a row break stays one
+
+
+@pytest.mark.parametrize(
+    ("src", "fixed"),
+    [
+        (r"F ^ { b } _ { \beta } ^ { \alpha }", r"F^{b}_{\beta}{}^{\alpha}"),
+        (r"x _ a _ b", r"x_a{}_b"),
+        (r"x ^ { 2 } ^ { 3 }", r"x^{2}{}^{3}"),
+        (r"x ^ { a ^ { b } } _ { c }", r"x^{a^{b}}_{c}"),  # one of each: fine
+        (r"{ x ^ { 2 } } ^ { 3 }", r"{x^{2}}^{3}"),  # a group is a new base
+        (r"x ^ { 2 } + y ^ { 3 }", r"x^{2}+y^{3}"),
+        (r"f ' ^ { 2 }", r"f'^{2}"),
+    ],
+)
+def test_separate_double_scripts(src: str, fixed: str) -> None:
+    assert compact_latex(separate_double_scripts(tokenize_latex(src))) == fixed
+
+
+def test_widen_array_columns() -> None:
+    toks = tokenize_latex(r"\begin{array} { c } a & b \\ c & d & e \end{array}")
+    assert compact_latex(widen_array_columns(toks)) == (r"\begin{array}{ccc}a&b\\c&d&e\end{array}")
+    nested = tokenize_latex(
+        r"\begin{array} { l } { \begin{array} { r } a & b \end{array} } & c \end{array}"
+    )
+    assert compact_latex(widen_array_columns(nested)) == (
+        r"\begin{array}{ll}{\begin{array}{rr}a&b\end{array}}&c\end{array}"
+    )
+    fine = tokenize_latex(r"\begin{array} { l r } a & b \end{array}")
+    assert widen_array_columns(fine) == fine
 
 
 @pytest.mark.parametrize(

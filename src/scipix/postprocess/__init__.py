@@ -6,8 +6,10 @@ from scipix.postprocess.latex import (
     compact_latex,
     normalize_functions,
     repair_latex,
+    separate_double_scripts,
     strip_outer_braces,
     tokenize_latex,
+    widen_array_columns,
 )
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "compact_latex",
     "normalize_functions",
     "repair_latex",
+    "separate_double_scripts",
     "strip_outer_braces",
     "tokenize_latex",
+    "widen_array_columns",
 ]

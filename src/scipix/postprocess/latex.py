@@ -15,7 +15,7 @@ _TOKEN = re.compile(
     r"|\\."  # control symbols
     r"|[^\s]"  # any other single character
 )
-_WORD = re.compile(r"\\[a-zA-Z]+\*?$")
+_WORD = re.compile(r"\\[a-zA-Z]+\*?$")  # a token that ends with a control word
 
 
 def tokenize_latex(latex: str) -> list[str]:
@@ -37,10 +37,16 @@ class LatexCheck:
     problems: tuple[str, ...] = ()
 
 
+def _fused(t: str, word: str) -> bool:
+    """``\\left``, or ``\\left`` fused with its delimiter (``\\left(``, ``\\left\\langle``), not
+    ``\\leftarrow``."""
+    return t.startswith(word) and (len(t) == len(word) or not t[len(word)].isalpha())
+
+
 def _opener(t: str) -> str | None:
     if t == "{":
         return "{"
-    if t == "\\left":
+    if _fused(t, "\\left"):
         return "\\left"
     if t.startswith("\\begin{"):
         return t[len("\\begin") :]
@@ -50,7 +56,7 @@ def _opener(t: str) -> str | None:
 def _closer(t: str) -> str | None:
     if t == "}":
         return "{"
-    if t == "\\right":
+    if _fused(t, "\\right"):
         return "\\left"
     if t.startswith("\\end{"):
         return t[len("\\end") :]
@@ -95,7 +101,11 @@ def repair_latex(tokens: list[str]) -> list[str]:
             stack.append(o)
         elif (c := _closer(t)) is not None:
             if c not in stack:
-                continue  # a closer with no opener: drop it (a \\right's delimiter stays)
+                # a closer with no opener: drop it; a \\right's delimiter stays, as a plain one
+                rest = t[len("\\right") :] if c == "\\left" else ""
+                if rest and rest != ".":
+                    out.append(rest)
+                continue
             while stack[-1] != c:
                 out += _close(stack.pop())
             stack.pop()
@@ -104,6 +114,83 @@ def repair_latex(tokens: list[str]) -> list[str]:
         out.pop()
     while stack:
         out += _close(stack.pop())
+    return out
+
+
+_SCRIPT_NEUTRAL = frozenset({"'", "\\limits", "\\nolimits"})
+
+
+def separate_double_scripts(tokens: list[str]) -> list[str]:
+    """``F^{b}_{c}^{a}`` -> ``F^{b}_{c}{}^{a}``: a second superscript (or subscript) on one
+    base is a TeX error ("Double superscript"); an empty group gives it a base of its own."""
+    out: list[str] = []
+    # per open group: the scripts the current base has, and whether the group is an argument
+    seen: list[set[str]] = [set()]
+    is_arg: list[bool] = [False]
+    arg_next = False  # the next token or group is a script's argument
+    for t in tokens:
+        if arg_next:
+            arg_next = False
+            if t == "{":
+                seen.append(set())
+                is_arg.append(True)
+            out.append(t)
+            continue
+        if t in ("^", "_"):
+            if t in seen[-1]:
+                out += ["{", "}"]
+                seen[-1] = set()
+            seen[-1].add(t)
+            arg_next = True
+        elif t == "{":
+            seen.append(set())
+            is_arg.append(False)
+        elif t == "}" and len(seen) > 1:
+            seen.pop()
+            if not is_arg.pop():
+                seen[-1] = set()  # a group is a new base
+        elif t not in _SCRIPT_NEUTRAL:
+            seen[-1] = set()
+        out.append(t)
+    return out
+
+
+_COLUMN_TYPES = frozenset("lcr")
+
+
+def widen_array_columns(tokens: list[str]) -> list[str]:
+    """An ``array`` whose rows have more cells than its column spec names (a TeX error:
+    "Extra alignment tab") gets its spec extended by its last column type."""
+    out = list(tokens)
+    i = 0
+    while i < len(out):
+        if out[i] != "\\begin{array}" or i + 1 >= len(out) or out[i + 1] != "{":
+            i += 1
+            continue
+        close = i + 2
+        while close < len(out) and out[close] != "}":
+            close += 1
+        spec = out[i + 2 : close]
+        columns = sum(1 for t in spec if t in _COLUMN_TYPES)
+        cells, most, depth, j = 1, 1, 0, close + 1
+        while j < len(out):
+            t = out[j]
+            if t == "{" or t.startswith("\\begin{"):
+                depth += 1
+            elif t == "}" or t.startswith("\\end{"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and t == "&":
+                cells += 1
+                most = max(most, cells)
+            elif depth == 0 and t == "\\\\":
+                cells = 1
+            j += 1
+        if close < len(out) and columns and most > columns:
+            last = next(t for t in reversed(spec) if t in _COLUMN_TYPES)
+            out[close:close] = [last] * (most - columns)
+        i = close + 1
     return out
 
 
@@ -177,11 +264,15 @@ def strip_outer_braces(tokens: list[str]) -> list[str]:
 
 
 def compact_latex(tokens: list[str]) -> str:
-    """Join tokens without spaces except where TeX needs one (after a control word)."""
+    """Join tokens without spaces except where TeX needs one: after a control word, including
+    one that ends a fused token (``\\left\\langle x``), and in a control space (a bare ``\\``
+    token, as whitespace-stripped tokenisers write ``\\ ``, is joined as ``\\ ``)."""
     parts: list[str] = []
     prev = ""
     for t in tokens:
-        if parts and _WORD.match(prev) and (t[0].isalpha() or t[0] == "*"):
+        if t == "\\":
+            t = "\\ "
+        if parts and _WORD.search(prev) and (t[0].isalpha() or t[0] == "*"):
             parts.append(" ")
         parts.append(t)
         prev = t

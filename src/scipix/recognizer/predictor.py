@@ -20,7 +20,9 @@ from scipix.postprocess import (
     compact_latex,
     normalize_functions,
     repair_latex,
+    separate_double_scripts,
     strip_outer_braces,
+    widen_array_columns,
 )
 from scipix.preprocess import Preprocessor
 from scipix.recognizer.config import MODELS, ModelConfig
@@ -28,6 +30,9 @@ from scipix.recognizer.model import Decoded, SequenceModel
 from scipix.recognizer.segment import Components, segment
 from scipix.types import BoundingBox, OcrResult, Timings
 
+# bumped whenever preprocessing or postprocessing changes what the same model answers (the
+# similarity cache's producer tag includes it, so stale answers are dropped)
+PIPELINE_REVISION = 2
 PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the model reads best
 _STRUCTURAL = frozenset({"{", "}", "^", "_", "&", "\\\\", "\\left", "\\right"})
 
@@ -79,7 +84,7 @@ class RecognizerSettings:
     """Behaviour around the model: orientation search and LaTeX postprocessing."""
 
     auto_rotate: bool = True  # try quarter turns when the upright reading is unsure
-    repair: bool = True  # make invalid LaTeX structurally valid (balanced groups)
+    repair: bool = True  # make invalid LaTeX valid (balance groups, split double scripts, ...)
     normalize_functions: bool = True  # \\mathrm{sin} -> \\sin
     # an unsure reading (confidence under retry_below) is read again from the image resized
     # by the one of retry_scales that brings its symbols nearest PREFERRED_SYMBOL_PX, and the
@@ -263,10 +268,15 @@ class Recognizer:
             return None
         mem = self.model.encode(comps.crops, comps.features)
         dec = self.model.decode(mem, max_len=self.config.max_tokens, beam=self.config.beam_width)
-        tokens = dec.tokens
-        valid = check_latex(tokens).ok
-        if not valid and self.settings.repair:
-            tokens = repair_latex(tokens)
+        # the vocabulary writes a control space "\ " as a bare backslash (whitespace stripped)
+        tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
+        # valid: balanced groups, no double script, no array row wider than its columns
+        valid = (
+            check_latex(tokens).ok
+            and widen_array_columns(separate_double_scripts(tokens)) == tokens
+        )
+        if self.settings.repair and not valid:
+            tokens = widen_array_columns(separate_double_scripts(repair_latex(tokens)))
         tokens = strip_outer_braces(tokens)
         if self.settings.normalize_functions:
             tokens = normalize_functions(tokens)
