@@ -181,3 +181,24 @@ def test_retry_settings_come_from_config() -> None:
     rec = LocalEngine(settings).recognizer
     assert rec.settings.retry_scales == () and rec.settings.retry_below == 0.3
     assert cache_producer(settings) != cache_producer(load_settings(None, {}))
+
+
+def test_math_spaces_need_room_in_the_image() -> None:
+    from scipix.recognizer.predictor import drop_unsupported_spaces
+    from scipix.recognizer.segment import CROP, N_FEATURES, Components
+
+    # three symbols 20 px tall: a, then b 4 px later (0.2 heights), then c 16 px later (0.8)
+    boxes = np.array([[0, 0, 10, 20], [14, 0, 24, 20], [40, 0, 50, 20]], np.int32)
+    comps = Components(
+        np.zeros((3, CROP, CROP), np.uint8),
+        boxes,
+        np.zeros((3, N_FEATURES), np.float32),
+        np.full(3, 100.0, np.float32),
+        20.0,
+    )
+    tokens = ["a", "\\,", "b", "\\,", "^", "{", "c", "}"]
+    align = [0, 1, 1, 2, 2, 2, 2, 2]
+    assert drop_unsupported_spaces(tokens, align, comps) == ["a", "b", "\\,", "^", "{", "c", "}"]
+    # other spaces, and spaces with unknown neighbours, are left alone
+    assert drop_unsupported_spaces(["a", "\\quad", "b"], [0, 1, 1], comps) == ["a", "\\quad", "b"]
+    assert drop_unsupported_spaces(["\\,", "a"], [0, 0], comps) == ["\\,", "a"]

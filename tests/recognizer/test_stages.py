@@ -187,6 +187,10 @@ def test_strip_outer_braces() -> None:
     assert strip_outer_braces(tokenize_latex(r"{ { x + y } }")) == ["x", "+", "y"]
     kept = tokenize_latex(r"{ a } + { b }")
     assert strip_outer_braces(kept) == kept
+    assert strip_outer_braces(tokenize_latex(r"^ { \emptyset }")) == ["\\emptyset"]
+    prescript = tokenize_latex(r"^ { 1 4 } C")
+    assert strip_outer_braces(prescript) == prescript
+    assert strip_outer_braces(["{", "}"]) == []
 
 
 def test_normalize_functions() -> None:

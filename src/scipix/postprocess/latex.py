@@ -252,15 +252,26 @@ def normalize_functions(tokens: list[str]) -> list[str]:
 
 
 def strip_outer_braces(tokens: list[str]) -> list[str]:
-    """Drop braces that enclose the whole formula (``{ x + y }`` renders as ``x + y``)."""
-    while len(tokens) >= 2 and tokens[0] == "{" and tokens[-1] == "}":
-        depth = 0
-        for i, t in enumerate(tokens):
-            depth += (t == "{") - (t == "}")
-            if depth == 0 and i < len(tokens) - 1:
-                return tokens  # the first group closes before the end
+    """Drop braces that enclose the whole formula (``{ x + y }`` renders as ``x + y``), and a
+    script with no base that is the whole formula (``^ { \\emptyset }``: an image cropped to
+    its ink cannot show that it was raised)."""
+    if len(tokens) >= 3 and tokens[0] in ("^", "_") and _one_group(tokens[1:]):
+        tokens = tokens[1:]
+    while _one_group(tokens):
         tokens = tokens[1:-1]
     return tokens
+
+
+def _one_group(tokens: list[str]) -> bool:
+    """The tokens are one brace group: ``{`` ... its matching ``}`` at the end."""
+    if len(tokens) < 2 or tokens[0] != "{" or tokens[-1] != "}":
+        return False
+    depth = 0
+    for t in tokens[:-1]:
+        depth += (t == "{") - (t == "}")
+        if depth == 0:
+            return False  # the first group closes before the end
+    return True
 
 
 def compact_latex(tokens: list[str]) -> str:

@@ -35,6 +35,12 @@ from scipix.types import BoundingBox, OcrResult, Timings
 PIPELINE_REVISION = 2
 PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the model reads best
 _STRUCTURAL = frozenset({"{", "}", "^", "_", "&", "\\\\", "\\left", "\\right"})
+# explicit math spaces, and a gap (in symbol heights) between the ink on either side below
+# which one is dropped; measured at 150 dpi on 1,000 im2latex formulas and 1,000 held-out
+# arXiv formulas (+1.3 and +0.6 points image match)
+_MATH_SPACES = frozenset({"\\,", "\\:", "\\;"})
+MIN_SPACE_GAP = 0.45
+_NO_INK = frozenset({"{", "}", "^", "_", "\\ ", "~", "\\quad", "\\qquad", *_MATH_SPACES})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +113,39 @@ def _unrotate(box: BoundingBox, turns: int, width: int, height: int) -> Bounding
     elif turns == 3:
         x0, y0, x1, y1 = y0, height - x1, y1, height - x0
     return BoundingBox(x0, y0, x1 - x0, y1 - y0, box.confidence, box.label)
+
+
+def drop_unsupported_spaces(
+    tokens: list[str], alignment: list[int], comps: Components
+) -> list[str]:
+    """Drop explicit math spaces (``\\,`` ``\\:`` ``\\;``) where the ink on either side is
+    closer than ``MIN_SPACE_GAP`` symbol heights: the model writes them from habit (papers
+    use ``\\,`` often) where the image shows none. ``alignment`` gives each token's component."""
+    out: list[str] = []
+    for i, t in enumerate(tokens):
+        if t in _MATH_SPACES:
+            gap = _gap_around(tokens, alignment, comps, i)
+            if gap is not None and gap < MIN_SPACE_GAP:
+                continue
+        out.append(t)
+    return out
+
+
+def _gap_around(tokens: list[str], alignment: list[int], comps: Components, i: int) -> float | None:
+    """The horizontal gap, in symbol heights, between the components of the inked tokens
+    before and after token ``i``; None when they are unknown or the same component."""
+    j = i - 1
+    while j >= 0 and tokens[j] in _NO_INK:
+        j -= 1
+    k = i + 1
+    while k < len(tokens) and tokens[k] in _NO_INK:
+        k += 1
+    if j < 0 or k >= len(tokens):
+        return None
+    a, b = alignment[j], alignment[k]
+    if a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
+        return None
+    return float(comps.boxes[b][0] - comps.boxes[a][2]) / max(comps.scale, 1.0)
 
 
 class Recognizer:
@@ -270,6 +309,7 @@ class Recognizer:
         dec = self.model.decode(mem, max_len=self.config.max_tokens, beam=self.config.beam_width)
         # the vocabulary writes a control space "\ " as a bare backslash (whitespace stripped)
         tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
+        tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
         # valid: balanced groups, no double script, no array row wider than its columns
         valid = (
             check_latex(tokens).ok
