@@ -36,6 +36,7 @@ class Preprocessed:
     offset_x: int
     offset_y: int
     inverted: bool
+    noisy: bool = False  # paper that is not flat: a scan or photo (speck removal and deskew ran)
 
     @property
     def is_blank(self) -> bool:
@@ -67,7 +68,7 @@ class Preprocessor:
             ink = _despeckle(ink)
         if int(ink.sum()) < self.config.min_ink_pixels:
             empty = np.zeros((0, 0), dtype=bool)
-            return Preprocessed(empty, np.zeros((0, 0), np.uint8), 0, 0, inverted)
+            return Preprocessed(empty, np.zeros((0, 0), np.uint8), 0, 0, inverted, bool(noisy))
         ys, xs = np.nonzero(ink)
         y0, y1 = int(ys.min()), int(ys.max()) + 1
         x0, x1 = int(xs.min()), int(xs.max()) + 1
@@ -77,6 +78,7 @@ class Preprocessor:
             offset_x=x0,
             offset_y=y0,
             inverted=inverted,
+            noisy=bool(noisy),
         )
 
 

@@ -170,6 +170,22 @@ def test_unsure_reading_is_retried_rescaled_with_boxes_in_the_original_image(
     assert max(b.x1 for b in retried.boxes) >= ink_cols.max() - 2
 
 
+def test_small_symbols_are_read_at_the_preferred_size_first(mathtext: Render) -> None:
+    from scipix.recognizer import RecognizerSettings
+
+    gray = mathtext(r"\frac{a+b}{c}=\sqrt{x_{1}^{2}+y}", dpi=90)
+    first_only = Recognizer.from_name(settings=RecognizerSettings(retry_below=0.0))
+    reading = first_only.read(gray)
+    assert reading is not None and reading.scale == 1.5  # 4 px symbols: enlarged
+    # a scan is read as it is first: resizing would enlarge its noise
+    rng = np.random.default_rng(0)
+    noisy = np.clip(gray.astype(np.float32) * 0.85 + rng.normal(0, 4, gray.shape), 0, 255)
+    scanned = first_only.read(noisy.astype(np.uint8))
+    assert scanned is not None and scanned.scale == 1.0
+    large = first_only.read(mathtext(r"\frac{a+b}{c}", dpi=360))
+    assert large is not None and large.scale == 1.0  # already near the preferred size
+
+
 def test_retry_settings_come_from_config() -> None:
     from scipix.config import load_settings
     from scipix.engines.local import LocalEngine

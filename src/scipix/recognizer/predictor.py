@@ -24,7 +24,7 @@ from scipix.postprocess import (
     strip_outer_braces,
     widen_array_columns,
 )
-from scipix.preprocess import Preprocessor
+from scipix.preprocess import Preprocessed, Preprocessor
 from scipix.recognizer.config import MODELS, ModelConfig
 from scipix.recognizer.model import Decoded, SequenceModel
 from scipix.recognizer.segment import Components, segment
@@ -92,9 +92,9 @@ class RecognizerSettings:
     auto_rotate: bool = True  # try quarter turns when the upright reading is unsure
     repair: bool = True  # make invalid LaTeX valid (balance groups, split double scripts, ...)
     normalize_functions: bool = True  # \\mathrm{sin} -> \\sin
-    # an unsure reading (confidence under retry_below) is read again from the image resized
-    # by the one of retry_scales that brings its symbols nearest PREFERRED_SYMBOL_PX, and the
-    # more confident reading is kept; () turns this off
+    # an image whose symbols are far from PREFERRED_SYMBOL_PX is read resized by the nearest
+    # of retry_scales; when that reading's confidence is under retry_below the image is read
+    # as it is too and the more confident reading is kept; () reads every image as it is
     retry_below: float = 0.5
     retry_scales: tuple[float, ...] = (0.75, 1.5)
 
@@ -194,14 +194,12 @@ class Recognizer:
         t2 = time.perf_counter()
         if pre.is_blank:
             return self._empty(img, "no ink found: the image is blank", t0, t1, t2)
-        reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
+        reading = self._read_upright(img, pre)
         if reading is None:
             return self._empty(img, "no symbols found", t0, t1, t2)
         turns = 0
         if self.settings.auto_rotate:
             reading, turns = self._best_orientation(img, pre.ink.shape, reading)
-        if turns == 0:
-            reading = self._best_scale(img, reading)
         t3 = time.perf_counter()
         tokens = reading.tokens
         latex = compact_latex(tokens) if opts.rm_spaces else " ".join(tokens)
@@ -263,48 +261,75 @@ class Recognizer:
                 best, best_conf, turns = other, self.confidence(other), k
         return best, turns
 
-    def _best_scale(self, img: DecodedImage, reading: Reading) -> Reading:
-        """An unsure reading read again from the image resized by the retry scale that brings
-        its symbols nearest the height the model reads best (about 19 px, as at 225 dpi); the
-        more confident reading wins. Measured on the benchmark sets: +3 to +6 points on small
-        glyphs (100-150 dpi) and +3 on large ones (300 dpi)."""
-        best, best_conf = reading, self.confidence(reading)
-        if best_conf >= self.settings.retry_below or not self.settings.retry_scales:
+    def _read_upright(self, img: DecodedImage, pre: Preprocessed) -> Reading | None:
+        """Read the upright image at the size the model reads best: an image whose symbols
+        are far from about 19 px (as at 225 dpi) is read resized by the one of
+        ``retry_scales`` that brings them nearest; when that reading is unsure (confidence
+        under ``retry_below``) the image is read as it is too, and the more confident reading
+        wins. Scans and photos are read as they are first (resizing enlarges their noise).
+        None when there is nothing to read."""
+        comps = segment(pre.ink)
+        if len(comps) == 0:
+            return None
+        offset = (pre.offset_x, pre.offset_y)
+        scale = self._rescale_for(comps.scale, img.gray.shape[:2])
+        if scale is None:
+            return self._decode(comps, offset)
+        if pre.noisy:
+            best: Reading | None = self._decode(comps, offset)
+        else:
+            best = self._read_resized(img, scale)
+        if best is not None and self.confidence(best) >= self.settings.retry_below:
             return best
-        height = max(reading.components.scale, 1.0)
+        other = self._read_resized(img, scale) if pre.noisy else self._decode(comps, offset)
+        if best is None or (other is not None and self.confidence(other) > self.confidence(best)):
+            return other
+        return best
+
+    def _rescale_for(self, symbol_px: float, shape: tuple[int, ...]) -> float | None:
+        """The scale of ``retry_scales`` nearest the preferred symbol size, or None when none
+        is nearer than the image as it is (or the resized image would be too big or small)."""
+        if not self.settings.retry_scales:
+            return None
+        height = max(symbol_px, 1.0)
 
         def distance(scale: float) -> float:
             return abs(math.log(height * scale / PREFERRED_SYMBOL_PX))
 
         scale = min(self.settings.retry_scales, key=distance)
+        h, w = shape
+        size = (round(w * scale), round(h * scale))
+        if distance(scale) >= distance(1.0) or max(size) > 4 * max(h, w, 1) or min(size) < 4:
+            return None
+        return scale
+
+    def _read_resized(self, img: DecodedImage, scale: float) -> Reading | None:
         h, w = img.gray.shape[:2]
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        if distance(scale) >= distance(1.0) or max(size) > 4 * max(h, w, 1) or min(size) < 4:
-            return best
         method = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         pre = self.preprocessor(np.asarray(cv2.resize(img.gray, size, interpolation=method)))
-        other = None if pre.is_blank else self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
-        if other is not None and self.confidence(other) > best_conf:
-            best = replace(other, scale=scale)
-        return best
-
-    def read(self, gray: NDArray[np.uint8]) -> Reading | None:
-        """Preprocess and read an upright grayscale image, with the rescaled retry of an
-        unsure reading (what :meth:`recognize` does before formatting; no orientation search).
-        None when there is no ink or nothing to read."""
-        pre = self.preprocessor(gray)
         if pre.is_blank:
             return None
         reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
-        if reading is None:
+        return None if reading is None else replace(reading, scale=scale)
+
+    def read(self, gray: NDArray[np.uint8]) -> Reading | None:
+        """Preprocess and read an upright grayscale image at the preferred size (what
+        :meth:`recognize` does before formatting; no orientation search). None when there is
+        no ink or nothing to read."""
+        pre = self.preprocessor(gray)
+        if pre.is_blank:
             return None
-        return self._best_scale(load_image(gray), reading)
+        return self._read_upright(load_image(gray), pre)
 
     def read_ink(self, ink: NDArray[np.bool_], offset: tuple[int, int] = (0, 0)) -> Reading | None:
         """Segment an ink mask and decode it; None when there is nothing to read."""
         comps = segment(ink)
         if len(comps) == 0:
             return None
+        return self._decode(comps, offset)
+
+    def _decode(self, comps: Components, offset: tuple[int, int]) -> Reading:
         mem = self.model.encode(comps.crops, comps.features)
         dec = self.model.decode(mem, max_len=self.config.max_tokens, beam=self.config.beam_width)
         # the vocabulary writes a control space "\ " as a bare backslash (whitespace stripped)
