@@ -3,11 +3,12 @@
     git show <old-commit>:src/scipix/models/symbolseq-v1-encoder.onnx > /tmp/v1/...  (etc.)
     python benchmarks/compare_models.py /tmp/v1:symbolseq-v1 src/scipix/models:symbolseq-v2
     python benchmarks/compare_models.py src/scipix/models:symbolseq-v2:noretry \
-        src/scipix/models:symbolseq-v2      # the rescaled retry of unsure readings off / on
+        src/scipix/models:symbolseq-v2      # reading at the preferred size off / on
 
 Each argument is DIR:NAME[:noretry], where DIR holds NAME-encoder.onnx, NAME-decoder.onnx
-and NAME-vocab.json (SHA-256 taken from the files themselves); ``noretry`` turns off the
-rescaled retry of unsure readings. The images are the accuracy
+and NAME-vocab.json (SHA-256 taken from the files themselves); ``noretry`` reads every
+image once, as it is (no resizing towards the preferred symbol size, no second reading).
+The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """
 
