@@ -5,9 +5,11 @@
     python benchmarks/compare_models.py src/scipix/models:symbolseq-v2:noretry \
         src/scipix/models:symbolseq-v2      # reading at the preferred size off / on
 
-Each argument is DIR:NAME[:noretry], where DIR holds NAME-encoder.onnx, NAME-decoder.onnx
-and NAME-vocab.json (SHA-256 taken from the files themselves); ``noretry`` reads every
-image once, as it is (no resizing towards the preferred symbol size, no second reading).
+Each argument is DIR:NAME[:noretry|:below=X], where DIR holds NAME-encoder.onnx,
+NAME-decoder.onnx and NAME-vocab.json (SHA-256 taken from the files themselves);
+``noretry`` reads every image once, as it is (no resizing towards the preferred symbol
+size, no second reading); ``below=X`` reads the image a second way only when the first
+reading's confidence is under X (``retry_below``, default 0.5).
 The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """
@@ -52,7 +54,13 @@ def build(spec: str) -> Recognizer:
         vocab=names[2],
         sha256=(sha256_file(d / names[0]), sha256_file(d / names[1]), sha256_file(d / names[2])),
     )
-    settings = RecognizerSettings(retry_scales=()) if flag == "noretry" else None
+    settings = None
+    if flag == "noretry":
+        settings = RecognizerSettings(retry_scales=())
+    elif flag.startswith("below="):
+        settings = RecognizerSettings(retry_below=float(flag.removeprefix("below=")))
+    elif flag:
+        raise SystemExit(f"unknown flag {flag!r} in {spec!r} (noretry or below=X)")
     return Recognizer(cfg, SequenceModel(cfg.files(d), num_threads=1), settings=settings)
 
 
