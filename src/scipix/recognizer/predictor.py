@@ -336,12 +336,13 @@ class Recognizer:
         tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
         tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
         # valid: balanced groups, no double script, no array row wider than its columns
-        valid = (
-            check_latex(tokens).ok
-            and widen_array_columns(separate_double_scripts(tokens)) == tokens
+        balanced = check_latex(tokens).ok
+        fixed = widen_array_columns(
+            separate_double_scripts(tokens if balanced else repair_latex(tokens))
         )
-        if self.settings.repair and not valid:
-            tokens = widen_array_columns(separate_double_scripts(repair_latex(tokens)))
+        valid = balanced and fixed == tokens
+        if self.settings.repair:
+            tokens = fixed
         tokens = strip_outer_braces(tokens)
         if self.settings.normalize_functions:
             tokens = normalize_functions(tokens)
