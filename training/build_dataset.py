@@ -8,6 +8,9 @@ segmented with scipix.recognizer.segment (the same code inference uses) into com
 (deduplicated into one table) and pixel boxes. Nothing here is committed: only this script.
 
     python training/build_dataset.py --out training/.cache/ds --n 120000 --workers 2
+
+With ``--synthetic`` the formulas come from training/synthetic.py's grammar instead (textbook
+constructs the arXiv pool rarely nests), ``--n`` of them drawn with ``--seed``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from scipix.preprocess import Preprocessor
 from scipix.recognizer.segment import segment
 from scipix.render import TexRenderer
 from scipix.render.kinds import KINDS, MATHTEXT_KINDS, WEB_KINDS, render_kind, render_mathtext
+from synthetic import formulas as synthetic_formulas
 
 log = logging.getLogger("build_dataset")
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -148,6 +152,11 @@ def main() -> None:
     ap.add_argument("--min-count", type=int, default=5)
     ap.add_argument("--start", type=int, default=0, help="first formula of the shuffled pool")
     ap.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="--n formulas from training/synthetic.py (seed --seed) instead of the arXiv pool",
+    )
+    ap.add_argument(
         "--kinds",
         default="tex",
         help="input kinds with weights, one drawn per chunk: tex:4,katex_x1:1,scan150:1",
@@ -155,7 +164,10 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     formulas, vocab = load_formulas(args.seed, args.min_count)
-    formulas = formulas[args.start : args.start + args.n]
+    if args.synthetic:
+        formulas = synthetic_formulas(args.n, args.seed, set(vocab))
+    else:
+        formulas = formulas[args.start : args.start + args.n]
     mix = parse_mix(args.kinds)
     log.info("%d formulas, vocab %d, kinds %s", len(formulas), len(vocab), mix)
     pick = random.Random(args.seed + args.start)

@@ -51,6 +51,16 @@ class DecoderStep(nn.Module):
     def __init__(self, m: SymbolSeqModel) -> None:
         super().__init__()
         self.m = m
+        # one matrix product for the self-attention's query, key and value (fewer graph nodes
+        # per decoding step; the same numbers)
+        self.qkv = nn.ModuleList()
+        for layer in m.dec:
+            a = layer.self_att
+            fused = nn.Linear(a.q.in_features, 3 * a.q.out_features)
+            with torch.no_grad():
+                fused.weight.copy_(torch.cat([a.q.weight, a.k.weight, a.v.weight]))
+                fused.bias.copy_(torch.cat([a.q.bias, a.k.bias, a.v.bias]))
+            self.qkv.append(fused)
 
     def forward(
         self,
@@ -69,9 +79,10 @@ class DecoderStep(nn.Module):
         for i, layer in enumerate(m.dec):
             y = layer.ln1(x)
             a = layer.self_att
-            q = a.q(y).view(1, h, dh).transpose(0, 1)  # (h, 1, dh)
-            k = torch.cat([past_k[i], a.k(y).view(1, h, dh).transpose(0, 1)], 1)
-            v = torch.cat([past_v[i], a.v(y).view(1, h, dh).transpose(0, 1)], 1)
+            qkv = self.qkv[i](y).view(3, h, dh)
+            q = qkv[0:1].transpose(0, 1)  # (h, 1, dh)
+            k = torch.cat([past_k[i], qkv[1:2].transpose(0, 1)], 1)
+            v = torch.cat([past_v[i], qkv[2:3].transpose(0, 1)], 1)
             new_k.append(k)
             new_v.append(v)
             att = torch.softmax(q @ k.transpose(1, 2) / dh**0.5, -1) @ v
@@ -169,7 +180,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--name", default="symbolseq-v2")
+    ap.add_argument("--name", default="symbolseq-v3")
     args = ap.parse_args()
     export(args.state, args.out, args.name)
 

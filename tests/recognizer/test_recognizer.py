@@ -96,7 +96,7 @@ def test_top_level_recognize(mathtext: Render) -> None:
 
 
 def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
-    cfg = MODELS["symbolseq-v2"]
+    cfg = MODELS["symbolseq-v3"]
     src = cfg.files()
     for f in (src.encoder, src.decoder, src.vocab):
         shutil.copy(f, tmp_path / f.name)

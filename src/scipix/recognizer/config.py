@@ -46,14 +46,14 @@ class ModelConfig:
 
 
 MODELS: dict[str, ModelConfig] = {
-    "symbolseq-v2": ModelConfig(
-        name="symbolseq-v2",
-        encoder="symbolseq-v2-encoder.onnx",
-        decoder="symbolseq-v2-decoder.onnx",
-        vocab="symbolseq-v2-vocab.json",
+    "symbolseq-v3": ModelConfig(
+        name="symbolseq-v3",
+        encoder="symbolseq-v3-encoder.onnx",
+        decoder="symbolseq-v3-decoder.onnx",
+        vocab="symbolseq-v3-vocab.json",
         sha256=(
-            "88ff5f1fee5233d223aad61a30f16ee82256d7af4eeb1bb2e4a7574a885b2515",
-            "8d7b4c8a320297e128110d9fc7d4b139f0ff2b572815cef4d962b498bf4be217",
+            "d32ac2cf0f39044ab83b9d68e438cb6246f7240605a6862bac0472ef8860d7ce",
+            "5668f278b423ad22f5319fd758dad70dc06d31b479b628faf553ca8e2e2cd6ab",
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
         # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878

@@ -166,7 +166,7 @@ class Recognizer:
     @classmethod
     def from_name(
         cls,
-        name: str = "symbolseq-v2",
+        name: str = "symbolseq-v3",
         *,
         model_dir: Path | None = None,
         beam_width: int = 0,
