@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -29,3 +33,19 @@ def render_mathtext(latex: str, dpi: int = 150, fontset: str = "cm") -> NDArray[
 @pytest.fixture
 def mathtext() -> Callable[..., NDArray[np.uint8]]:
     return render_mathtext
+
+
+def training_module(name: str) -> ModuleType:
+    """A script of training/ imported by path (training/ is not a package)."""
+    path = Path(__file__).resolve().parents[2] / "training" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"scipix_training_{name}", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def training() -> Callable[[str], ModuleType]:
+    return training_module

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _pack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "scipix_training_pack", ROOT / "training" / "pack.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _dataset(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -38,8 +24,10 @@ def _dataset(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def test_pack_round_trip_keeps_every_formula(tmp_path: Path) -> None:
-    pack = _pack()
+def test_pack_round_trip_keeps_every_formula(
+    tmp_path: Path, training: Callable[[str], ModuleType]
+) -> None:
+    pack = training("pack")
     d = _dataset(np.random.default_rng(0), 300)
     sub = pack.subset(d, 200)
     pack.save_pack(sub, tmp_path / "pk")
@@ -55,8 +43,8 @@ def test_pack_round_trip_keeps_every_formula(tmp_path: Path) -> None:
     assert np.array_equal(back["tokens"], d["tokens"][: int(d["tok_off"][200])])
 
 
-def test_plain_npz_loads_the_same(tmp_path: Path) -> None:
-    pack = _pack()
+def test_plain_npz_loads_the_same(tmp_path: Path, training: Callable[[str], ModuleType]) -> None:
+    pack = training("pack")
     d = _dataset(np.random.default_rng(1), 50)
     (tmp_path / "plain").mkdir()
     np.savez_compressed(tmp_path / "plain" / "data.npz", **d)

@@ -3,10 +3,9 @@ compiles."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -17,23 +16,13 @@ from scipix.render.tex import TexRenderer, tex_available
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _synthetic() -> ModuleType:
-    path = ROOT / "training" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("scipix_training_synthetic", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def _vocab() -> set[str]:
     meta = json.loads((ROOT / "src/scipix/models/symbolseq-v3-vocab.json").read_text())
     return set(meta["vocab"])
 
 
-def test_seeded_distinct_balanced_and_in_vocabulary() -> None:
-    syn = _synthetic()
+def test_seeded_distinct_balanced_and_in_vocabulary(training: Callable[[str], ModuleType]) -> None:
+    syn = training("synthetic")
     a = syn.formulas(400, seed=3, vocab=_vocab())
     assert a == syn.formulas(400, seed=3)
     assert a != syn.formulas(400, seed=4)
@@ -51,8 +40,10 @@ def test_seeded_distinct_balanced_and_in_vocabulary() -> None:
         ), f
 
 
-def test_covers_the_nested_constructs_papers_rarely_write() -> None:
-    fs = _synthetic().formulas(1000, seed=11)
+def test_covers_the_nested_constructs_papers_rarely_write(
+    training: Callable[[str], ModuleType],
+) -> None:
+    fs = training("synthetic").formulas(1000, seed=11)
     share = {
         name: sum(bool(re.search(p, f)) for f in fs) / len(fs)
         for name, p in {
@@ -67,8 +58,8 @@ def test_covers_the_nested_constructs_papers_rarely_write() -> None:
 
 
 @pytest.mark.skipif(not tex_available(), reason="latex and dvipng render the formulas")
-def test_tex_compiles_what_the_grammar_writes() -> None:
-    fs = _synthetic().formulas(40, seed=21)
+def test_tex_compiles_what_the_grammar_writes(training: Callable[[str], ModuleType]) -> None:
+    fs = training("synthetic").formulas(40, seed=21)
     images = TexRenderer().render(fs, 100)
     failed = [f for f, im in zip(fs, images, strict=True) if im is None]
     assert not failed
