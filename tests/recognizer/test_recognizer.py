@@ -218,3 +218,35 @@ def test_math_spaces_need_room_in_the_image() -> None:
     # other spaces, and spaces with unknown neighbours, are left alone
     assert drop_unsupported_spaces(["a", "\\quad", "b"], [0, 1, 1], comps) == ["a", "\\quad", "b"]
     assert drop_unsupported_spaces(["\\,", "a"], [0, 0], comps) == ["\\,", "a"]
+
+
+def test_a_symbol_read_twice_from_one_component_lowers_confidence() -> None:
+    from scipix.recognizer.model import Decoded
+    from scipix.recognizer.predictor import Reading
+    from scipix.recognizer.segment import CROP, N_FEATURES, Components
+
+    comps = Components(
+        np.zeros((2, CROP, CROP), np.uint8),
+        np.array([[0, 0, 10, 20], [14, 0, 24, 20]], np.int32),
+        np.zeros((2, N_FEATURES), np.float32),
+        np.full(2, 100.0, np.float32),
+        20.0,
+    )
+
+    def reading(tokens: list[str], align: list[int]) -> Reading:
+        decoded = Decoded(tokens, [0.95] * len(tokens), True, align)
+        return Reading(tokens, decoded, True, comps, (0, 0))
+
+    stutter = reading(["\\uparrow", "\\downarrow", "\\downarrow"], [0, 1, 1])
+    clean = reading(["\\uparrow", "\\downarrow"], [0, 1])
+    assert stutter.repeats_a_glyph() and not clean.repeats_a_glyph()
+    # the same symbol from two components, dots, and an array's column letters are fine
+    assert not reading(["\\int", "\\int"], [0, 1]).repeats_a_glyph()
+    assert not reading(["x", ".", "."], [0, 1, 1]).repeats_a_glyph()
+    cols = ["\\begin{array}", "{", "c", "c", "}", "a", "&", "b", "\\end{array}"]
+    assert not reading(cols, [0, 0, 0, 0, 0, 0, 0, 1, 1]).repeats_a_glyph()
+    # same tokens and probabilities, only the stutter differs
+    other = reading(["\\uparrow", "\\downarrow", "\\downarrow"], [0, 1, 0])
+    assert not other.repeats_a_glyph()
+    rec = Recognizer.from_name()
+    assert rec.confidence(stutter) < rec.confidence(other) - 0.05
