@@ -65,7 +65,7 @@ class Preprocessor:
             if angle != 0.0:
                 g = _rotate(g, angle)
                 ink = _binarize(g)
-                clean = _despeckle(ink)
+                clean = _despeckle(ink) if cfg.despeckle else ink
             if cfg.despeckle:
                 ink = clean
         if int(ink.sum()) < self.config.min_ink_pixels:

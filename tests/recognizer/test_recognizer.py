@@ -16,6 +16,7 @@ from PIL import Image
 import scipix
 from scipix.errors import ImageError, ModelError
 from scipix.recognizer import MODELS, Recognizer
+from scipix.recognizer.segment import CROP, N_FEATURES, Components
 
 Render = Callable[..., NDArray[np.uint8]]
 
@@ -199,19 +200,23 @@ def test_retry_settings_come_from_config() -> None:
     assert cache_producer(settings) != cache_producer(load_settings(None, {}))
 
 
-def test_math_spaces_need_room_in_the_image() -> None:
-    from scipix.recognizer.predictor import drop_unsupported_spaces
-    from scipix.recognizer.segment import CROP, N_FEATURES, Components
-
-    # three symbols 20 px tall: a, then b 4 px later (0.2 heights), then c 16 px later (0.8)
-    boxes = np.array([[0, 0, 10, 20], [14, 0, 24, 20], [40, 0, 50, 20]], np.int32)
-    comps = Components(
-        np.zeros((3, CROP, CROP), np.uint8),
-        boxes,
-        np.zeros((3, N_FEATURES), np.float32),
-        np.full(3, 100.0, np.float32),
+def _components(boxes: list[list[int]]) -> Components:
+    """Hand-made components 20 px tall at the given boxes (x0, y0, x1, y1), blank crops."""
+    n = len(boxes)
+    return Components(
+        np.zeros((n, CROP, CROP), np.uint8),
+        np.array(boxes, np.int32),
+        np.zeros((n, N_FEATURES), np.float32),
+        np.full(n, 100.0, np.float32),
         20.0,
     )
+
+
+def test_math_spaces_need_room_in_the_image() -> None:
+    from scipix.recognizer.predictor import drop_unsupported_spaces
+
+    # three symbols 20 px tall: a, then b 4 px later (0.2 heights), then c 16 px later (0.8)
+    comps = _components([[0, 0, 10, 20], [14, 0, 24, 20], [40, 0, 50, 20]])
     tokens = ["a", "\\,", "b", "\\,", "^", "{", "c", "}"]
     align = [0, 1, 1, 2, 2, 2, 2, 2]
     assert drop_unsupported_spaces(tokens, align, comps) == ["a", "b", "\\,", "^", "{", "c", "}"]
@@ -223,15 +228,8 @@ def test_math_spaces_need_room_in_the_image() -> None:
 def test_a_symbol_read_twice_from_one_component_lowers_confidence() -> None:
     from scipix.recognizer.model import Decoded
     from scipix.recognizer.predictor import Reading
-    from scipix.recognizer.segment import CROP, N_FEATURES, Components
 
-    comps = Components(
-        np.zeros((2, CROP, CROP), np.uint8),
-        np.array([[0, 0, 10, 20], [14, 0, 24, 20]], np.int32),
-        np.zeros((2, N_FEATURES), np.float32),
-        np.full(2, 100.0, np.float32),
-        20.0,
-    )
+    comps = _components([[0, 0, 10, 20], [14, 0, 24, 20]])
 
     def reading(tokens: list[str], align: list[int]) -> Reading:
         decoded = Decoded(tokens, [0.95] * len(tokens), True, align)

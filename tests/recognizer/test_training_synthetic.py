@@ -6,19 +6,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from scipix.config import LocalEngineConfig
+from scipix.recognizer import MODELS
 from scipix.render.tex import TexRenderer, tex_available
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _vocab() -> set[str]:
-    meta = json.loads((ROOT / "src/scipix/models/symbolseq-v3-vocab.json").read_text())
-    return set(meta["vocab"])
+    """The shipped model's vocabulary: the grammar may write no other token."""
+    path = MODELS[LocalEngineConfig().model].files().vocab
+    return set(json.loads(path.read_text(encoding="utf-8"))["vocab"])
 
 
 def test_seeded_distinct_balanced_and_in_vocabulary(training: Callable[[str], ModuleType]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -299,14 +301,15 @@ class Recognizer:
         scale = self._rescale_for(comps.scale, img.gray.shape[:2])
         if scale is None:
             return self._decode(comps, offset)
-        if pre.noisy:
-            best: Reading | None = self._decode(comps, offset)
-        else:
-            best = self._read_resized(img, scale)
-        if best is not None and self.confidence(best) >= self.settings.retry_below:
+        as_is: Callable[[], Reading | None] = partial(self._decode, comps, offset)
+        resized: Callable[[], Reading | None] = partial(self._read_resized, img, scale)
+        first, second = (as_is, resized) if pre.noisy else (resized, as_is)
+        best = first()
+        best_conf = -1.0 if best is None else self.confidence(best)
+        if best_conf >= self.settings.retry_below:
             return best
-        other = self._read_resized(img, scale) if pre.noisy else self._decode(comps, offset)
-        if best is None or (other is not None and self.confidence(other) > self.confidence(best)):
+        other = second()
+        if other is not None and self.confidence(other) > best_conf:
             return other
         return best
 
