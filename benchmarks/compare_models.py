@@ -1,9 +1,9 @@
 """Two recognizer models timed in one run, alternating image by image (a fair latency ratio).
 
-    git show <old-commit>:src/scipix/models/symbolseq-v1-encoder.onnx > /tmp/v1/...  (etc.)
-    python benchmarks/compare_models.py /tmp/v1:symbolseq-v1 src/scipix/models:symbolseq-v3
-    python benchmarks/compare_models.py src/scipix/models:symbolseq-v3:noretry \
-        src/scipix/models:symbolseq-v3      # reading at the preferred size off / on
+    git show <old-commit>:src/scipix/models/symbolseq-v3-encoder.onnx > /tmp/v3/...  (etc.)
+    python benchmarks/compare_models.py /tmp/v3:symbolseq-v3 src/scipix/models:symbolseq-v4
+    python benchmarks/compare_models.py src/scipix/models:symbolseq-v4:noretry \
+        src/scipix/models:symbolseq-v4      # reading at the preferred size off / on
 
 Each argument is DIR:NAME[:noretry|:below=X], where DIR holds NAME-encoder.onnx,
 NAME-decoder.onnx and NAME-vocab.json (SHA-256 taken from the files themselves);

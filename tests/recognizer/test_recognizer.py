@@ -97,7 +97,7 @@ def test_top_level_recognize(mathtext: Render) -> None:
 
 
 def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
-    cfg = MODELS["symbolseq-v3"]
+    cfg = MODELS["symbolseq-v4"]
     src = cfg.files()
     for f in (src.encoder, src.decoder, src.vocab):
         shutil.copy(f, tmp_path / f.name)
@@ -157,12 +157,13 @@ def test_unsure_reading_is_retried_rescaled_with_boxes_in_the_original_image(
 ) -> None:
     from scipix.recognizer import RecognizerSettings
 
-    gray = mathtext(r"\frac{a+b}{c}=\sqrt{x_{1}^{2}+y}", dpi=90)  # small symbols: x1.5 retry
+    gray = mathtext(r"x^{2}+y^{2}=r^{2}", dpi=100)  # 5 px symbols: read resized x1.5 too
     always = RecognizerSettings(retry_below=1.01, retry_scales=(0.75, 1.5))
     never = RecognizerSettings(retry_scales=())
     retried = Recognizer.from_name(settings=always).recognize(gray)
     plain = Recognizer.from_name(settings=never).recognize(gray)
     assert retried.confidence > plain.confidence  # the resized reading was the surer one
+    assert retried.latex_styled == "x^{2}+y^{2}=r^{2}"
     ink_cols = np.nonzero(gray < 128)[1]
     for box in retried.boxes:  # mapped back from the resized image
         assert box.x >= 0 and box.x1 <= gray.shape[1] + 1

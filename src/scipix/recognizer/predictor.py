@@ -192,7 +192,7 @@ class Recognizer:
     @classmethod
     def from_name(
         cls,
-        name: str = "symbolseq-v3",
+        name: str = "symbolseq-v4",
         *,
         model_dir: Path | None = None,
         beam_width: int = 0,
