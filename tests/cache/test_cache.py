@@ -191,7 +191,9 @@ def test_cache_producer_follows_the_model() -> None:
         load_settings(None, {"engines.local.beam_width": 4})
     )
     cfg = MODELS["symbolseq-v4"]
-    assert cfg.fingerprint() != replace(cfg, calibration=(0.0,) * len(cfg.calibration)).fingerprint()
+    assert (
+        cfg.fingerprint() != replace(cfg, calibration=(0.0,) * len(cfg.calibration)).fingerprint()
+    )
 
 
 @pytest.mark.parametrize("damage", ["delete", "corrupt", "truncate", "state"])
