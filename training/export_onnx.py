@@ -2,11 +2,12 @@
 
 ``encoder``: crops (N, 24, 24) float32 and features (N, F) -> memory's cross-attention keys
 and values for every decoder layer, (L, H, N, Dh) each.
-``decoder step``: one token, its position, the self-attention cache (L, H, T, Dh) and the
-cross keys/values -> log-probabilities of the next token and the cache grown by one.
+``decoder step``: one token, its position, each layer's self-attention cache (1, H, T, Dh)
+and cross keys/values -> log-probabilities of the next token, the caches grown by one and
+the component read (written node by node with onnxruntime's fused operators by
+``decoder_graph.py`` and checked against the torch step before quantizing).
 Both are then int8-quantized (dynamic, per-channel) with onnxruntime's tools, the encoder's
-matrix products only. Prints the
-SHA-256 of each file for ``scipix.recognizer.config``.
+matrix products only. Prints the SHA-256 of each file for ``scipix.recognizer.config``.
 
     python training/export_onnx.py --state training/.cache/run/state.pt --out src/scipix/models
 """
@@ -19,11 +20,12 @@ import json
 import sys
 from pathlib import Path
 
+import onnx
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import decoder_graph
 from model import SymbolSeqModel
 
 
@@ -47,58 +49,6 @@ class EncoderGraph(nn.Module):
         return torch.stack(ks), torch.stack(vs)
 
 
-class DecoderStep(nn.Module):
-    def __init__(self, m: SymbolSeqModel) -> None:
-        super().__init__()
-        self.m = m
-        # one matrix product for the self-attention's query, key and value (fewer graph nodes
-        # per decoding step; the same numbers)
-        self.qkv = nn.ModuleList()
-        for layer in m.dec:
-            a = layer.self_att
-            fused = nn.Linear(a.q.in_features, 3 * a.q.out_features)
-            with torch.no_grad():
-                fused.weight.copy_(torch.cat([a.q.weight, a.k.weight, a.v.weight]))
-                fused.bias.copy_(torch.cat([a.q.bias, a.k.bias, a.v.bias]))
-            self.qkv.append(fused)
-
-    def forward(
-        self,
-        tok: torch.Tensor,
-        pos: torch.Tensor,
-        past_k: torch.Tensor,
-        past_v: torch.Tensor,
-        cross_k: torch.Tensor,
-        cross_v: torch.Tensor,
-    ):
-        m = self.m
-        h, d = m.cfg["heads"], m.cfg["d"]
-        dh = d // h
-        x = m.tok(tok) + m.pos(pos)  # (1, d)
-        new_k, new_v = [], []
-        for i, layer in enumerate(m.dec):
-            y = layer.ln1(x)
-            a = layer.self_att
-            qkv = self.qkv[i](y).view(3, h, dh)
-            q = qkv[0:1].transpose(0, 1)  # (h, 1, dh)
-            k = torch.cat([past_k[i], qkv[1:2].transpose(0, 1)], 1)
-            v = torch.cat([past_v[i], qkv[2:3].transpose(0, 1)], 1)
-            new_k.append(k)
-            new_v.append(v)
-            att = torch.softmax(q @ k.transpose(1, 2) / dh**0.5, -1) @ v
-            x = x + a.o(att.transpose(0, 1).reshape(1, d))
-            c = layer.cross
-            q2 = c.q(layer.ln2(x)).view(1, h, dh).transpose(0, 1)
-            weights = torch.softmax(q2 @ cross_k[i].transpose(1, 2) / dh**0.5, -1)
-            att2 = weights @ cross_v[i]
-            x = x + c.o(att2.transpose(0, 1).reshape(1, d))
-            x = x + layer.ff(layer.ln3(x))
-        logits = m.out(m.dec_ln(x))[0]
-        # where the last layer looked: which component the token was read from
-        align = weights.mean(0)[0]
-        return F.log_softmax(logits, -1), torch.stack(new_k), torch.stack(new_v), align
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -109,7 +59,6 @@ def export(state: Path, out: Path, name: str, keep_fp32: bool = False) -> dict[s
     m.load_state_dict({k: v.float() for k, v in ck["state"].items()})
     m.eval()
     cfg = ck["cfg"]
-    L, h, dh = cfg["dec_layers"], cfg["heads"], cfg["d"] // cfg["heads"]
     out.mkdir(parents=True, exist_ok=True)
     tmp_enc, tmp_dec = out / f"{name}-encoder.fp32.onnx", out / f"{name}-decoder.fp32.onnx"
     n = 7
@@ -129,32 +78,8 @@ def export(state: Path, out: Path, name: str, keep_fp32: bool = False) -> dict[s
             opset_version=17,
             dynamo=False,
         )
-        t = 3
-        torch.onnx.export(
-            DecoderStep(m),
-            (
-                torch.tensor([5]),
-                torch.tensor([3]),
-                torch.zeros(L, h, t, dh),
-                torch.zeros(L, h, t, dh),
-                torch.zeros(L, h, n, dh),
-                torch.zeros(L, h, n, dh),
-            ),
-            tmp_dec,
-            input_names=["tok", "pos", "past_k", "past_v", "cross_k", "cross_v"],
-            output_names=["logp", "new_k", "new_v", "align"],
-            dynamic_axes={
-                "past_k": {2: "t"},
-                "past_v": {2: "t"},
-                "cross_k": {2: "n"},
-                "cross_v": {2: "n"},
-                "new_k": {2: "t1"},
-                "new_v": {2: "t1"},
-                "align": {0: "n"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    decoder_graph.build(m, tmp_dec)
+    print(f"decoder graph matches the torch step (max diff {decoder_graph.check(m, tmp_dec):.1e})")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     files = {}
@@ -164,7 +89,13 @@ def export(state: Path, out: Path, name: str, keep_fp32: bool = False) -> dict[s
         # float conv at this size (encoder 17 ms -> 4.6 ms per formula, one core).
         ops = ["MatMul"] if kind == "encoder" else None
         quantize_dynamic(
-            tmp, final, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=ops
+            tmp,
+            final,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=ops,
+            # the decoder's fused operators have no ONNX type inference
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
         if not keep_fp32:
             tmp.unlink()

@@ -54,7 +54,7 @@ MODELS: dict[str, ModelConfig] = {
         vocab="symbolseq-v4-vocab.json",
         sha256=(
             "380a941a6e2ea32c5c0f65644a79c2efe47fe75ec4a1eaf45a7f4bdf6f67c4dc",
-            "d02495d554ee21dfa8eb4115ce2a75b0914385797f6fa976db5ee0812f0d51b9",
+            "b9db5e92e39b36c75bc80ef62a8d72c7c9b70274dba6fb27f43c99cb09d40e56",
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
         # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878

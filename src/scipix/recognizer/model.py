@@ -2,7 +2,8 @@
 
 The encoder reads every component (crop + box features) at once and returns the
 cross-attention keys/values of each decoder layer; the decoder-step graph takes one token and
-the self-attention cache and returns the next token's log-probabilities. Greedy or beam
+each layer's self-attention cache and returns the next token's log-probabilities, the grown
+caches and the component the token was read from. Greedy or beam
 decoding runs here. Every file's SHA-256 is checked before it is loaded.
 """
 
@@ -21,6 +22,8 @@ from numpy.typing import NDArray
 from scipix.errors import ModelError
 
 F32 = NDArray[np.float32]
+# per decoder layer, a (keys, values) pair of shape (1, heads, length, head size)
+Cache = tuple[tuple[F32, F32], ...]
 PAD, BOS, EOS = 0, 1, 2
 
 
@@ -79,31 +82,33 @@ class SequenceModel:
             self._dec = ort.InferenceSession(str(dec), opts, providers=providers)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"cannot load the model: {exc}") from None
-        layers, heads = int(self.cfg["dec_layers"]), int(self.cfg["heads"])
-        self._empty_cache = np.zeros((layers, heads, 0, int(self.cfg["d"]) // heads), np.float32)
+        self._layers = int(self.cfg["dec_layers"])
+        heads = int(self.cfg["heads"])
+        empty = np.zeros((1, heads, 0, int(self.cfg["d"]) // heads), np.float32)
+        self._empty_cache: Cache = tuple((empty, empty) for _ in range(self._layers))
 
-    def encode(self, crops: NDArray[np.uint8], feats: F32) -> tuple[F32, F32]:
+    def encode(self, crops: NDArray[np.uint8], feats: F32) -> Cache:
+        """Each decoder layer's cross-attention keys and values over the components."""
         k, v = self._enc.run(None, {"crops": crops.astype(np.float32), "feats": feats})
-        return np.asarray(k), np.asarray(v)
+        k, v = np.asarray(k), np.asarray(v)  # (layers, heads, n, head size)
+        return tuple((k[i : i + 1], v[i : i + 1]) for i in range(self._layers))
 
-    def _step(
-        self, tok: int, pos: int, past: tuple[F32, F32], cross: tuple[F32, F32]
-    ) -> tuple[F32, tuple[F32, F32], int]:
-        """Log-probabilities of the next token, the grown cache, and the component attended."""
-        logp, k, v, align = self._dec.run(
-            None,
-            {
-                "tok": np.array([tok], np.int64),
-                "pos": np.array([pos], np.int64),
-                "past_k": past[0],
-                "past_v": past[1],
-                "cross_k": cross[0],
-                "cross_v": cross[1],
-            },
+    def _step(self, tok: int, pos: int, past: Cache, cross: Cache) -> tuple[F32, Cache, int]:
+        """Log-probabilities of the next token, the grown caches, and the component attended."""
+        feed: dict[str, NDArray[np.int64] | F32] = {
+            "tok": np.array([[tok]], np.int64),
+            "pos": np.array([[pos]], np.int64),
+        }
+        for i in range(self._layers):
+            feed[f"past_k{i}"], feed[f"past_v{i}"] = past[i]
+            feed[f"cross_k{i}"], feed[f"cross_v{i}"] = cross[i]
+        out = self._dec.run(None, feed)
+        grown = tuple(
+            (np.asarray(out[1 + 2 * i]), np.asarray(out[2 + 2 * i])) for i in range(self._layers)
         )
-        return np.asarray(logp), (np.asarray(k), np.asarray(v)), int(np.argmax(align))
+        return np.asarray(out[0]).reshape(-1), grown, int(np.asarray(out[-1]).reshape(-1)[0])
 
-    def decode(self, cross: tuple[F32, F32], *, max_len: int = 200, beam: int = 1) -> Decoded:
+    def decode(self, cross: Cache, *, max_len: int = 200, beam: int = 1) -> Decoded:
         max_len = min(max_len, int(self.cfg["max_len"]) - 1)
         if beam <= 1:
             return self._greedy(cross, max_len)
@@ -112,8 +117,8 @@ class SequenceModel:
     def _decoded(self, hyp: _Hypothesis, finished: bool) -> Decoded:
         return Decoded([self.vocab[t] for t in hyp.ids], hyp.probs, finished, hyp.align)
 
-    def _greedy(self, cross: tuple[F32, F32], max_len: int) -> Decoded:
-        past = (self._empty_cache, self._empty_cache)
+    def _greedy(self, cross: Cache, max_len: int) -> Decoded:
+        past = self._empty_cache
         hyp = _Hypothesis(0.0, [], [], [], past)
         tok = BOS
         for pos in range(max_len):
@@ -126,12 +131,11 @@ class SequenceModel:
             hyp.align.append(where)
         return self._decoded(hyp, False)
 
-    def _beam(self, cross: tuple[F32, F32], max_len: int, width: int) -> Decoded:
-        empty = (self._empty_cache, self._empty_cache)
-        beams = [_Hypothesis(0.0, [], [], [], empty)]
+    def _beam(self, cross: Cache, max_len: int, width: int) -> Decoded:
+        beams = [_Hypothesis(0.0, [], [], [], self._empty_cache)]
         finished: list[_Hypothesis] = []
         for pos in range(max_len):
-            cand: list[tuple[float, _Hypothesis, int, float, tuple[F32, F32], int]] = []
+            cand: list[tuple[float, _Hypothesis, int, float, Cache, int]] = []
             for hyp in beams:
                 logp, new_past, where = self._step(
                     hyp.ids[-1] if hyp.ids else BOS, pos, hyp.past, cross
@@ -172,7 +176,7 @@ class _Hypothesis:
     ids: list[int]
     probs: list[float]
     align: list[int]
-    past: tuple[F32, F32]
+    past: Cache
 
     @property
     def normalised(self) -> float:
