@@ -249,3 +249,14 @@ def test_a_symbol_read_twice_from_one_component_lowers_confidence() -> None:
     assert not other.repeats_a_glyph()
     rec = Recognizer.from_name()
     assert rec.confidence(stutter) < rec.confidence(other) - 0.05
+
+
+def test_beam_search_reads_with_the_layer_caches(recognizer: Recognizer) -> None:
+    """Beam decoding carries each hypothesis's per-layer caches; on a clear formula it agrees
+    with greedy decoding and labels the same symbols."""
+    root = Path(__file__).resolve().parents[2]
+    beam = Recognizer.from_name(beam_width=3)
+    greedy = recognizer.recognize(root / "examples" / "quadratic.png")
+    result = beam.recognize(root / "examples" / "quadratic.png")
+    assert result.latex_styled == greedy.latex_styled
+    assert [b.label for b in result.boxes] == [b.label for b in greedy.boxes]
