@@ -86,11 +86,18 @@ class SequenceModel:
         heads = int(self.cfg["heads"])
         empty = np.zeros((1, heads, 0, int(self.cfg["d"]) // heads), np.float32)
         self._empty_cache: Cache = tuple((empty, empty) for _ in range(self._layers))
+        # the decoder's outputs asked for by name: log-probabilities, each layer's grown
+        # keys and values, the component read
+        self._outputs = [
+            "logp",
+            *(f"new_{kv}{i}" for i in range(self._layers) for kv in "kv"),
+            "align",
+        ]
 
     def encode(self, crops: NDArray[np.uint8], feats: F32) -> Cache:
         """Each decoder layer's cross-attention keys and values over the components."""
+        # (layers, heads, n, head size) each
         k, v = self._enc.run(None, {"crops": crops.astype(np.float32), "feats": feats})
-        k, v = np.asarray(k), np.asarray(v)  # (layers, heads, n, head size)
         return tuple((k[i : i + 1], v[i : i + 1]) for i in range(self._layers))
 
     def _step(self, tok: int, pos: int, past: Cache, cross: Cache) -> tuple[F32, Cache, int]:
@@ -102,11 +109,9 @@ class SequenceModel:
         for i in range(self._layers):
             feed[f"past_k{i}"], feed[f"past_v{i}"] = past[i]
             feed[f"cross_k{i}"], feed[f"cross_v{i}"] = cross[i]
-        out = self._dec.run(None, feed)
-        grown = tuple(
-            (np.asarray(out[1 + 2 * i]), np.asarray(out[2 + 2 * i])) for i in range(self._layers)
-        )
-        return np.asarray(out[0]).reshape(-1), grown, int(np.asarray(out[-1]).reshape(-1)[0])
+        logp, *caches, align = self._dec.run(self._outputs, feed)
+        grown = tuple((caches[2 * i], caches[2 * i + 1]) for i in range(self._layers))
+        return logp.reshape(-1), grown, int(align.reshape(-1)[0])
 
     def decode(self, cross: Cache, *, max_len: int = 200, beam: int = 1) -> Decoded:
         max_len = min(max_len, int(self.cfg["max_len"]) - 1)
