@@ -5,11 +5,17 @@
     python benchmarks/compare_models.py src/scipix/models:symbolseq-v4:noretry \
         src/scipix/models:symbolseq-v4      # reading at the preferred size off / on
 
-Each argument is DIR:NAME[:noretry|:below=X], where DIR holds NAME-encoder.onnx,
-NAME-decoder.onnx and NAME-vocab.json (SHA-256 taken from the files themselves);
-``noretry`` reads every image once, as it is (no resizing towards the preferred symbol
-size, no second reading); ``below=X`` reads the image a second way only when the first
-reading's confidence is under X (``retry_below``, default 0.5).
+    python benchmarks/compare_models.py src/scipix/models:symbolseq-v4:plain \
+        src/scipix/models:symbolseq-v4      # speculative decoding off / on
+
+Each argument is DIR:NAME[:noretry|:nodraft|:plain|:below=X], where DIR holds
+NAME-encoder.onnx, NAME-decoder.onnx, NAME-vocab.json and optionally NAME-ngrams.json
+(SHA-256 taken from the files themselves); ``noretry`` reads every image once, as it is (no
+resizing towards the preferred symbol size, no second reading); ``nodraft`` decodes the
+second reading without checking the first reading's tokens many per run
+(``draft_retry``); ``plain`` also leaves out the table of predictable tokens, so every
+token takes a decoder run of its own; ``below=X`` reads the image a second way only when
+the first reading's confidence is under X (``retry_below``, default 0.5).
 The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """
@@ -45,6 +51,7 @@ def build(spec: str) -> Recognizer:
     name, _, flag = name.partition(":")
     d = Path(folder)
     names = (f"{name}-encoder.onnx", f"{name}-decoder.onnx", f"{name}-vocab.json")
+    ngrams = d / f"{name}-ngrams.json"  # optional: without it greedy decoding is slower
     base = next(iter(MODELS.values()))
     cfg = replace(
         base,
@@ -53,14 +60,21 @@ def build(spec: str) -> Recognizer:
         decoder=names[1],
         vocab=names[2],
         sha256=(sha256_file(d / names[0]), sha256_file(d / names[1]), sha256_file(d / names[2])),
+        ngrams=ngrams.name if ngrams.is_file() else None,
+        ngrams_sha256=sha256_file(ngrams) if ngrams.is_file() else "",
     )
     settings = None
     if flag == "noretry":
         settings = RecognizerSettings(retry_scales=())
+    elif flag == "nodraft":
+        settings = RecognizerSettings(draft_retry=False)
+    elif flag == "plain":  # every token decoded in a run of its own
+        settings = RecognizerSettings(draft_retry=False)
+        cfg = replace(cfg, ngrams=None, ngrams_sha256="")
     elif flag.startswith("below="):
         settings = RecognizerSettings(retry_below=float(flag.removeprefix("below=")))
     elif flag:
-        raise SystemExit(f"unknown flag {flag!r} in {spec!r} (noretry or below=X)")
+        raise SystemExit(f"unknown flag {flag!r} in {spec!r} (noretry, nodraft, plain or below=X)")
     return Recognizer(cfg, SequenceModel(cfg.files(d), num_threads=1), settings=settings)
 
 

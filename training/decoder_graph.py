@@ -8,11 +8,14 @@ self-attention appends to its cache itself), ``SkipLayerNormalization`` for each
 sum and the layer norm after it, and one matrix product for the self-attention's query, key
 and value: about 50 nodes. :func:`check` compares it with the model's own torch code.
 
-Inputs: ``tok`` and ``pos`` (1, 1) int64; for each decoder layer ``i`` the self-attention
-cache ``past_k{i}``/``past_v{i}`` (1, H, T, Dh) and the encoder's cross keys/values
-``cross_k{i}``/``cross_v{i}`` (1, H, N, Dh). Outputs: ``logp`` (1, 1, V) log-probabilities of
-the next token, ``new_k{i}``/``new_v{i}`` (1, H, T+1, Dh), and ``align`` (1,) int64: the
-component the last layer's cross-attention weighed most (mean over heads).
+Inputs: ``tok`` and ``pos`` (1, S) int64: S tokens fed in one run (S = 1 for a plain step;
+more to check a draft's tokens at once, speculative decoding); for each decoder layer ``i``
+the self-attention cache ``past_k{i}``/``past_v{i}`` (1, H, T, Dh) and the encoder's cross
+keys/values ``cross_k{i}``/``cross_v{i}`` (1, H, N, Dh). The self-attention is causal
+(``unidirectional``): token j sees the cache and tokens 0..j. Outputs: ``logp`` (1, S, V)
+log-probabilities of the token after each one, ``new_k{i}``/``new_v{i}`` (1, H, T+S, Dh), and
+``align`` (S,) int64: the component the last layer's cross-attention weighed most for each
+(mean over heads).
 """
 
 from __future__ import annotations
@@ -76,18 +79,18 @@ def build(m: SymbolSeqModel, path: Path) -> None:
     b = _Builder()
     f32 = TensorProto.FLOAT
     inputs = [
-        oh.make_tensor_value_info("tok", TensorProto.INT64, [1, 1]),
-        oh.make_tensor_value_info("pos", TensorProto.INT64, [1, 1]),
+        oh.make_tensor_value_info("tok", TensorProto.INT64, [1, "s"]),
+        oh.make_tensor_value_info("pos", TensorProto.INT64, [1, "s"]),
     ]
     inputs += [
         oh.make_tensor_value_info(f"{kind}{i}", f32, [1, h, axis, dh])
         for kind, axis in (("past_k", "t"), ("past_v", "t"), ("cross_k", "n"), ("cross_v", "n"))
         for i in range(layers)
     ]
-    outputs = [oh.make_tensor_value_info("logp", f32, [1, 1, cfg["vocab"]])]
+    outputs = [oh.make_tensor_value_info("logp", f32, [1, "s", cfg["vocab"]])]
     b.node("Gather", [b.const("tok_embedding", m.tok.weight), "tok"], ["tok_vec"])
     b.node("Gather", [b.const("pos_embedding", m.pos.weight), "pos"], ["pos_vec"])
-    x = b.node("Add", ["tok_vec", "pos_vec"], ["x0"])[0]  # (1, 1, d)
+    x = b.node("Add", ["tok_vec", "pos_vec"], ["x0"])[0]  # (1, s, d)
     skip: str | None = None
     for i, layer in enumerate(m.dec):
         y, x = b.norm(x, skip, layer.ln1, f"l{i}.ln1")
@@ -105,8 +108,9 @@ def build(m: SymbolSeqModel, path: Path) -> None:
             [f"l{i}.self", f"new_k{i}", f"new_v{i}"],
             MS,
             num_heads=h,
+            unidirectional=1,  # token j sees the cache and tokens up to j
         )
-        outputs += [oh.make_tensor_value_info(f"new_{kv}{i}", f32, [1, h, "t1", dh]) for kv in "kv"]
+        outputs += [oh.make_tensor_value_info(f"new_{kv}{i}", f32, [1, h, "ts", dh]) for kv in "kv"]
         y, x = b.norm(
             b.linear(f"l{i}.self", a.o.weight, a.o.bias, f"l{i}.o"), x, layer.ln2, f"l{i}.ln2"
         )
@@ -123,21 +127,20 @@ def build(m: SymbolSeqModel, path: Path) -> None:
     y, _ = b.norm(x, skip, m.dec_ln, "dec_ln")
     b.node("LogSoftmax", [b.linear(y, m.out.weight, m.out.bias, "logits")], ["logp"], axis=-1)
     # where the last layer looked: softmax of its (scaled) scores, mean over heads, argmax
-    b.node("Softmax", ["scores"], ["weights"], axis=-1)  # (1, H, 1, N)
+    b.node("Softmax", ["scores"], ["weights"], axis=-1)  # (1, H, s, N)
     b.node(
         "ReduceMean", ["weights", b.const("head_axis", np.array([1]))], ["mean_weights"], keepdims=0
     )
-    b.node("Reshape", ["mean_weights", b.const("flat", np.array([-1]))], ["flat_weights"])
-    b.node("ArgMax", ["flat_weights"], ["align_scalar"], axis=0, keepdims=1)
-    b.node("Identity", ["align_scalar"], ["align"])
-    outputs.append(oh.make_tensor_value_info("align", TensorProto.INT64, [1]))
+    b.node("ArgMax", ["mean_weights"], ["align_rows"], axis=-1, keepdims=0)  # (1, s)
+    b.node("Reshape", ["align_rows", b.const("flat", np.array([-1]))], ["align"])
+    outputs.append(oh.make_tensor_value_info("align", TensorProto.INT64, ["s"]))
     graph = oh.make_graph(
         b.nodes,
         "decoder_step",
         inputs,
         outputs,
         b.weights,
-        value_info=[oh.make_tensor_value_info("scores", f32, [1, h, 1, "n"])],
+        value_info=[oh.make_tensor_value_info("scores", f32, [1, h, "s", "n"])],
     )
     model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 20), oh.make_opsetid(MS, 1)])
     model.ir_version = 10
@@ -175,8 +178,9 @@ def reference_step(
 
 
 def check(m: SymbolSeqModel, path: Path, *, seed: int = 0, tol: float = 1e-4) -> float:
-    """Run the graph at ``path`` (fp32) and the torch step on random caches; raise if they
-    differ by more than ``tol``. Returns the largest difference."""
+    """Run the graph at ``path`` (fp32) on random caches, one token and several tokens at a
+    time, against the torch step run token by token; raise if they differ by more than
+    ``tol`` or pick another component. Returns the largest difference."""
     import onnxruntime as ort
 
     cfg = m.cfg
@@ -184,7 +188,7 @@ def check(m: SymbolSeqModel, path: Path, *, seed: int = 0, tol: float = 1e-4) ->
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     gen = torch.Generator().manual_seed(seed)
     worst = 0.0
-    for t, n in ((0, 1), (5, 9), (40, 60)):
+    for t, n, s in ((0, 1, 1), (5, 9, 1), (40, 60, 1), (0, 12, 6), (17, 30, 9)):
         past = [
             (torch.randn(1, h, t, dh, generator=gen), torch.randn(1, h, t, dh, generator=gen))
             for _ in range(layers)
@@ -193,19 +197,27 @@ def check(m: SymbolSeqModel, path: Path, *, seed: int = 0, tol: float = 1e-4) ->
             (torch.randn(1, h, n, dh, generator=gen), torch.randn(1, h, n, dh, generator=gen))
             for _ in range(layers)
         ]
-        tok = int(torch.randint(3, cfg["vocab"], (1,), generator=gen))
+        toks = [int(x) for x in torch.randint(3, cfg["vocab"], (s,), generator=gen)]
+        ref_logp, ref_align = [], []
+        ref_past = past
         with torch.no_grad():
-            ref_logp, ref_past, ref_align = reference_step(m, tok, t, past, cross)
-        feed: dict[str, np.ndarray] = {"tok": np.array([[tok]]), "pos": np.array([[t]])}
+            for j, tok in enumerate(toks):
+                logp, ref_past, where = reference_step(m, tok, t + j, ref_past, cross)
+                ref_logp.append(logp.numpy())
+                ref_align.append(where)
+        feed: dict[str, np.ndarray] = {
+            "tok": np.array([toks]),
+            "pos": np.arange(t, t + s)[None],
+        }
         for i in range(layers):
             feed[f"past_k{i}"], feed[f"past_v{i}"] = past[i][0].numpy(), past[i][1].numpy()
             feed[f"cross_k{i}"], feed[f"cross_v{i}"] = cross[i][0].numpy(), cross[i][1].numpy()
         got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feed), strict=True))
-        diffs = [float(np.abs(got["logp"].ravel() - ref_logp.numpy()).max())]
+        diffs = [float(np.abs(got["logp"][0] - np.stack(ref_logp)).max())]
         for i in range(layers):
             diffs.append(float(np.abs(got[f"new_k{i}"] - ref_past[i][0].numpy()).max()))
             diffs.append(float(np.abs(got[f"new_v{i}"] - ref_past[i][1].numpy()).max()))
         worst = max(worst, *diffs)
-        if worst > tol or int(got["align"][0]) != ref_align:
+        if worst > tol or got["align"].tolist() != ref_align:
             raise RuntimeError(f"decoder graph differs from the torch step (max diff {worst:.2e})")
     return worst

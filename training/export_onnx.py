@@ -2,10 +2,11 @@
 
 ``encoder``: crops (N, 24, 24) float32 and features (N, F) -> memory's cross-attention keys
 and values for every decoder layer, (L, H, N, Dh) each.
-``decoder step``: one token, its position, each layer's self-attention cache (1, H, T, Dh)
-and cross keys/values -> log-probabilities of the next token, the caches grown by one and
-the component read (written node by node with onnxruntime's fused operators by
-``decoder_graph.py`` and checked against the torch step before quantizing).
+``decoder step``: one or more tokens, their positions, each layer's self-attention cache
+(1, H, T, Dh) and cross keys/values -> log-probabilities of the token after each, the caches
+grown by as many and the components read (written node by node with onnxruntime's fused
+operators by ``decoder_graph.py`` and checked against the torch step, token by token,
+before quantizing).
 Both are then int8-quantized (dynamic, per-channel) with onnxruntime's tools, the encoder's
 matrix products only. Prints the SHA-256 of each file for ``scipix.recognizer.config``.
 

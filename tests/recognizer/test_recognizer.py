@@ -99,8 +99,16 @@ def test_top_level_recognize(mathtext: Render) -> None:
 def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
     cfg = MODELS["symbolseq-v4"]
     src = cfg.files()
-    for f in (src.encoder, src.decoder, src.vocab):
+    assert src.ngrams is not None
+    for f in (src.encoder, src.decoder, src.vocab, src.ngrams):
         shutil.copy(f, tmp_path / f.name)
+    table = tmp_path / src.ngrams.name
+    table.write_text(
+        table.read_text(encoding="utf-8").replace('"{", 1.0]', '"}", 1.0]', 1), "utf-8"
+    )
+    with pytest.raises(ModelError, match="SHA-256"):
+        Recognizer.from_name(model_dir=tmp_path)
+    shutil.copy(src.ngrams, table)
     data = bytearray((tmp_path / cfg.decoder).read_bytes())
     data[len(data) // 2] ^= 0xFF
     (tmp_path / cfg.decoder).write_bytes(bytes(data))
@@ -260,3 +268,61 @@ def test_beam_search_reads_with_the_layer_caches(recognizer: Recognizer) -> None
     result = beam.recognize(root / "examples" / "quadratic.png")
     assert result.latex_styled == greedy.latex_styled
     assert [b.label for b in result.boxes] == [b.label for b in greedy.boxes]
+
+
+def _counting_runs(rec: Recognizer, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record how many tokens each decoder run of ``rec`` is fed."""
+    fed: list[int] = []
+    run = rec.model._run
+
+    def counted(toks: list[int], *args: object) -> object:
+        fed.append(len(toks))
+        return run(toks, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rec.model, "_run", counted)
+    return fed
+
+
+def test_speculative_decoding_reads_the_same_tokens_in_fewer_runs(
+    mathtext: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A draft (another reading) and the table of predictable tokens only change how many
+    decoder runs a reading takes: with the formula's own reading as the draft, or a draft
+    with a token substituted, dropped or doubled, or none, the tokens read are the same."""
+    from scipix.recognizer.segment import segment
+
+    gray = mathtext(r"\frac{a_{1}+b^{2}}{\sqrt{x_{i}}}=\sum_{k=1}^{n}c_{k}", dpi=200)
+    rec = Recognizer.from_name()
+    plain_model = Recognizer.from_name().model
+    plain_model.ngrams = None
+    pre = rec.preprocessor(gray)
+    comps = segment(pre.ink)
+    cross = rec.model.encode(comps.crops, comps.features)
+    plain = plain_model.decode(cross)
+    assert plain.finished and len(plain.tokens) > 20
+    fed = _counting_runs(rec, monkeypatch)
+    toks = plain.tokens
+    drafts = {
+        "none": None,
+        "itself": plain,
+        "substituted": replace(plain, tokens=[*toks[:5], "y", *toks[6:]]),
+        "dropped": replace(plain, tokens=[*toks[:8], *toks[9:]]),
+        "doubled": replace(plain, tokens=[*toks[:12], toks[12], *toks[12:]]),
+        "unrelated": replace(plain, tokens=["\\alpha"] * 30),
+    }
+    runs = {}
+    for name, draft in drafts.items():
+        fed.clear()
+        got = rec.model.decode(cross, draft=draft)
+        assert got.tokens == plain.tokens, name
+        # the component each symbol was read from (a brace or script mark attends to no
+        # glyph of its own, so its nearly tied choice may differ)
+        inked = [i for i, t in enumerate(toks) if t not in {"{", "}", "^", "_"}]
+        assert [got.alignment[i] for i in inked] == [plain.alignment[i] for i in inked], name
+        assert np.allclose(got.probs, plain.probs, atol=0.05), name
+        runs[name] = len(fed)
+    # one run per token (plus the end) without speculation; the draft's tokens come in a few
+    # runs, the predictable ones ('{' after '_' or '^' ...) save runs even without a draft
+    assert runs["itself"] <= 4 < runs["none"] < len(toks) + 1
+    assert max(runs["substituted"], runs["dropped"], runs["doubled"]) <= 12
+    assert runs["unrelated"] <= runs["none"] + 3  # a useless draft is soon left for the table

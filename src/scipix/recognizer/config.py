@@ -28,6 +28,8 @@ class ModelConfig:
     decoder: str
     vocab: str
     sha256: tuple[str, str, str]  # encoder, decoder, vocab
+    ngrams: str | None = None  # predictable tokens (training/ngrams.py): faster greedy decoding
+    ngrams_sha256: str = ""
     crop_size: int = 24
     max_components: int = 256
     max_tokens: int = 200
@@ -37,13 +39,28 @@ class ModelConfig:
     def fingerprint(self) -> str:
         """Changes whenever the model could answer differently (weights, decoding, calibration)."""
         blob = json.dumps(
-            [self.name, self.sha256, self.beam_width, self.max_tokens, self.calibration]
+            [
+                self.name,
+                self.sha256,
+                self.ngrams_sha256,
+                self.beam_width,
+                self.max_tokens,
+                self.calibration,
+            ]
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def files(self, model_dir: Path | None = None) -> ModelFiles:
         d = model_dir or MODELS_DIR
-        return ModelFiles(d / self.encoder, d / self.decoder, d / self.vocab, self.sha256)
+        ngrams = None if self.ngrams is None else d / self.ngrams
+        return ModelFiles(
+            d / self.encoder,
+            d / self.decoder,
+            d / self.vocab,
+            self.sha256,
+            ngrams,
+            self.ngrams_sha256,
+        )
 
 
 MODELS: dict[str, ModelConfig] = {
@@ -54,9 +71,13 @@ MODELS: dict[str, ModelConfig] = {
         vocab="symbolseq-v4-vocab.json",
         sha256=(
             "380a941a6e2ea32c5c0f65644a79c2efe47fe75ec4a1eaf45a7f4bdf6f67c4dc",
-            "b9db5e92e39b36c75bc80ef62a8d72c7c9b70274dba6fb27f43c99cb09d40e56",
+            "cce85fdcde90e0e4ce669c0c599646147350254c1514090e5b669b908af0ea4a",
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
+        # python training/ngrams.py --data training/.cache/pk_old training/.cache/pk_rob
+        # training/.cache/pk_new --vocab ... (v4's training formulas): 7,247 contexts
+        ngrams="symbolseq-v4-ngrams.json",
+        ngrams_sha256="8c3333f2bb73bc65a04c8553ddb09fdc85c7594ad87d72de5fb19c0337468665",
         # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878
         # (v2); the stutter weight (-1.7162) from the same refit for v3, whose other weights
         # (AUROC 0.856 -> 0.859) were not taken, so unstuttered readings keep their confidence;

@@ -39,12 +39,15 @@ class Decoded:
 
 @dataclass(frozen=True, slots=True)
 class ModelFiles:
-    """The three files of a model and their expected SHA-256."""
+    """The three files of a model and their expected SHA-256, and optionally its table of
+    predictable tokens (``training/ngrams.py``: it only speeds up greedy decoding)."""
 
     encoder: Path
     decoder: Path
     vocab: Path
     sha256: tuple[str, str, str]
+    ngrams: Path | None = None
+    ngrams_sha256: str = ""
 
 
 def sha256_file(path: Path) -> str:
@@ -71,6 +74,7 @@ class SequenceModel:
         dec = _checked(files.decoder, files.sha256[1])
         meta = json.loads(_checked(files.vocab, files.sha256[2]).read_text(encoding="utf-8"))
         self.vocab: list[str] = meta["vocab"]
+        self._index = {t: i for i, t in enumerate(self.vocab)}
         self.cfg: dict[str, int] = meta["config"]
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(num_threads, 1)
@@ -83,6 +87,13 @@ class SequenceModel:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"cannot load the model: {exc}") from None
         self._layers = int(self.cfg["dec_layers"])
+        # older decoder graphs take exactly one token per run: no speculative decoding
+        tok_shape = next(i.shape for i in self._dec.get_inputs() if i.name == "tok")
+        self.multi_token = len(tok_shape) == 2 and tok_shape[1] != 1
+        # (token before last or -1 for any, last token) -> the likeliest next token, its share
+        self.ngrams: dict[tuple[int, int], tuple[int, float]] | None = None
+        if files.ngrams is not None and self.multi_token:
+            self.ngrams = self._load_ngrams(_checked(files.ngrams, files.ngrams_sha256))
         heads = int(self.cfg["heads"])
         empty = np.zeros((1, heads, 0, int(self.cfg["d"]) // heads), np.float32)
         self._empty_cache: Cache = tuple((empty, empty) for _ in range(self._layers))
@@ -94,47 +105,127 @@ class SequenceModel:
             "align",
         ]
 
+    def _load_ngrams(self, path: Path) -> dict[tuple[int, int], tuple[int, float]]:
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+        table: dict[tuple[int, int], tuple[int, float]] = {}
+        for before, last, nxt, share in rows:
+            ids = [-1 if t is None else self._index.get(t, -2) for t in (before, last, nxt)]
+            if min(ids[1:]) < 0 or ids[0] == -2:
+                raise ModelError(f"{path.name}: token not in the vocabulary in {before, last, nxt}")
+            table[(ids[0], ids[1])] = (ids[2], float(share))
+        return table
+
     def encode(self, crops: NDArray[np.uint8], feats: F32) -> Cache:
         """Each decoder layer's cross-attention keys and values over the components."""
         # (layers, heads, n, head size) each
         k, v = self._enc.run(None, {"crops": crops.astype(np.float32), "feats": feats})
         return tuple((k[i : i + 1], v[i : i + 1]) for i in range(self._layers))
 
-    def _step(self, tok: int, pos: int, past: Cache, cross: Cache) -> tuple[F32, Cache, int]:
-        """Log-probabilities of the next token, the grown caches, and the component attended."""
+    def _run(
+        self, toks: list[int], pos: int, past: Cache, cross: Cache
+    ) -> tuple[F32, Cache, NDArray[np.int64]]:
+        """Feed ``toks`` at positions ``pos``, ``pos + 1``, ...: each one's log-probabilities
+        of the token after it (len(toks), V), the caches grown by len(toks), and the
+        component each one was read from."""
         feed: dict[str, NDArray[np.int64] | F32] = {
-            "tok": np.array([[tok]], np.int64),
-            "pos": np.array([[pos]], np.int64),
+            "tok": np.array([toks], np.int64),
+            "pos": np.arange(pos, pos + len(toks), dtype=np.int64)[None],
         }
         for i in range(self._layers):
             feed[f"past_k{i}"], feed[f"past_v{i}"] = past[i]
             feed[f"cross_k{i}"], feed[f"cross_v{i}"] = cross[i]
         logp, *caches, align = self._dec.run(self._outputs, feed)
         grown = tuple((caches[2 * i], caches[2 * i + 1]) for i in range(self._layers))
-        return logp.reshape(-1), grown, int(align.reshape(-1)[0])
+        return logp[0], grown, align
 
-    def decode(self, cross: Cache, *, max_len: int = 200, beam: int = 1) -> Decoded:
+    def _step(self, tok: int, pos: int, past: Cache, cross: Cache) -> tuple[F32, Cache, int]:
+        """Log-probabilities of the next token, the grown caches, and the component attended."""
+        logp, grown, align = self._run([tok], pos, past, cross)
+        return logp[0], grown, int(align[0])
+
+    def decode(
+        self, cross: Cache, *, max_len: int = 200, beam: int = 1, draft: Decoded | None = None
+    ) -> Decoded:
+        """Greedy (``beam`` <= 1) or beam decoding. ``draft``: another reading of the same
+        formula (e.g. of the image at another size); greedy decoding then checks many of its
+        tokens in one run of the decoder instead of one run per token. The result is the
+        greedy reading all the same: a draft only saves time, and a wrong one costs little."""
         max_len = min(max_len, int(self.cfg["max_len"]) - 1)
         if beam <= 1:
-            return self._greedy(cross, max_len)
+            ids = [] if draft is None or not self.multi_token else self._ids(draft.tokens)
+            return self._greedy(cross, max_len, ids)
         return self._beam(cross, max_len, beam)
+
+    def _ids(self, tokens: list[str]) -> list[int]:
+        """Token ids; a token outside the vocabulary becomes PAD (a valid input the model
+        never agrees with in practice: a wrong draft token only costs its place in a run)."""
+        return [self._index.get(t, PAD) for t in tokens]
 
     def _decoded(self, hyp: _Hypothesis, finished: bool) -> Decoded:
         return Decoded([self.vocab[t] for t in hyp.ids], hyp.probs, finished, hyp.align)
 
-    def _greedy(self, cross: Cache, max_len: int) -> Decoded:
+    def _greedy(self, cross: Cache, max_len: int, draft: list[int]) -> Decoded:
+        """Greedy decoding; each run of the decoder also feeds the next tokens of ``draft``
+        it expects (speculative decoding with another reading as the draft): the tokens the
+        model agrees with are all accepted from that one run, the rest are dropped with their
+        cache entries. After a disagreement the draft is followed from where the latest
+        tokens occur in it; while it cannot be found again (or without a draft), the n-gram
+        table's likeliest next tokens are fed instead."""
         past = self._empty_cache
         hyp = _Hypothesis(0.0, [], [], [], past)
-        tok = BOS
-        for pos in range(max_len):
-            logp, past, where = self._step(tok, pos, past, cross)
-            tok = int(logp.argmax())
-            if tok == EOS:
-                return self._decoded(hyp, True)
-            hyp.ids.append(tok)
-            hyp.probs.append(math.exp(float(logp[tok])))
-            hyp.align.append(where)
+        tok, pos = BOS, 0
+        at, chunk = 0, _CHUNK_START  # the draft's token expected after ``tok``
+        lost = 0  # runs since the draft was last followed
+        while pos < max_len:
+            if at < len(draft) and lost < 2:
+                proposal = draft[at : at + min(chunk, max_len - pos - 1)]
+            else:
+                proposal = self._predictable(hyp.ids, max_len - pos - 1)
+            logp, grown, where = self._run([tok, *proposal], pos, past, cross)
+            best = logp.argmax(-1)
+            n = 0
+            while n < len(proposal) and best[n] == proposal[n]:
+                n += 1
+            past = grown if n == len(proposal) else _trimmed(grown, pos + n + 1)
+            for m in range(n + 1):
+                tok = int(best[m])
+                if tok == EOS:
+                    return self._decoded(hyp, True)
+                hyp.ids.append(tok)
+                hyp.probs.append(math.exp(float(logp[m, tok])))
+                hyp.align.append(int(where[m]))
+            pos += n + 1
+            at += n  # where the draft has the token read last
+            if at < len(draft) and draft[at] == tok:
+                grow = n == len(proposal) and lost == 0
+                at, lost = at + 1, 0
+                chunk = min(chunk * 4, _CHUNK_MAX) if grow else _CHUNK_START
+            elif draft:
+                found = _resync(draft, at, hyp.ids)
+                at, lost = (at + 1, lost + 1) if found is None else (found, 0)
+                chunk = _CHUNK_AFTER_MISS
         return self._decoded(hyp, False)
+
+    def _predictable(self, ids: list[int], limit: int) -> list[int]:
+        """The likeliest tokens after ``ids`` by the model's n-gram table (``{`` after ``_``,
+        ...), while the chain's share stays over ``_NGRAM_MIN_SHARE``: fed with the next
+        token, each costs about a tenth of a run and saves a run when the model agrees."""
+        table = self.ngrams
+        if table is None or limit <= 0:
+            return []
+        h = [BOS, BOS, *ids[-2:]]
+        out: list[int] = []
+        share = 1.0
+        while len(out) < min(limit, _NGRAM_MAX):
+            entry = table.get((h[-2], h[-1])) or table.get((-1, h[-1]))
+            if entry is None:
+                break
+            share *= entry[1]
+            if out and share < _NGRAM_MIN_SHARE:
+                break
+            out.append(entry[0])
+            h.append(entry[0])
+        return out
 
     def _beam(self, cross: Cache, max_len: int, width: int) -> Decoded:
         beams = [_Hypothesis(0.0, [], [], [], self._empty_cache)]
@@ -171,6 +262,38 @@ class SequenceModel:
         if not finished:
             return self._decoded(beams[0], False)
         return self._decoded(max(finished, key=lambda f: f.normalised), True)
+
+
+# draft tokens fed per decoder run: at the start, after a disagreement, at most (a run of
+# S tokens costs about a step plus S * 0.1 of a step, one core)
+_CHUNK_START, _CHUNK_AFTER_MISS, _CHUNK_MAX = 16, 4, 64
+_NGRAM_MAX = 4  # predictable tokens fed at most per run
+_NGRAM_MIN_SHARE = 0.15  # and while the chain of their shares stays over this
+
+
+def _trimmed(cache: Cache, length: int) -> Cache:
+    """The caches cut to their first ``length`` positions."""
+    return tuple(
+        (np.ascontiguousarray(k[:, :, :length]), np.ascontiguousarray(v[:, :, :length]))
+        for k, v in cache
+    )
+
+
+def _resync(draft: list[int], at: int, ids: list[int]) -> int | None:
+    """Where to follow ``draft`` after the reading (``ids``) left it at index ``at``: after
+    the nearest occurrence of the reading's last two tokens, else of its last token (the
+    draft skipped or doubled a token); None when neither is near (a token substituted, or
+    the readings differ more)."""
+    last = ids[-1]
+    prev = ids[-2] if len(ids) > 1 else BOS
+    window = sorted(range(max(at - 4, 0), min(at + 6, len(draft))), key=lambda q: abs(q - at))
+    for q in window:
+        if draft[q] == last and (draft[q - 1] if q else BOS) == prev:
+            return q + 1
+    for q in window:
+        if abs(q - at) <= 2 and draft[q] == last:
+            return q + 1
+    return None
 
 
 @dataclass(slots=True)
