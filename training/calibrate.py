@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--all-dpis", action="store_true", help="every formula at 100, 150 and 300 dpi")
+    ap.add_argument("--save", type=Path, help="also write the features and labels here (.npz)")
     args = ap.parse_args()
     formulas, _ = load_formulas(args.seed, 5)
     pool = formulas[args.skip : args.skip + args.n]
@@ -57,6 +58,8 @@ def main() -> None:
             labels.append(rimgs[j] is not None and image_match(rimgs[j], imgs[k]))  # type: ignore[arg-type]
     x = np.asarray(feats, np.float64)
     y = np.asarray(labels, np.float64)
+    if args.save:
+        np.savez(args.save, x=x, y=y, base=np.asarray(base))
     # fit on standardised features (plain gradient descent converges there), then fold the
     # scaling back into the weights the recognizer applies to the raw features
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9

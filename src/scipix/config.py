@@ -102,8 +102,9 @@ class LocalEngineConfig(Section):
     beam_width: int = Field(default=1, ge=1, le=16)  # 1: greedy decoding
     # a clean image whose symbols are far from the size the model reads best is read resized
     # by the nearest of retry_scales, and as it is too when that reading's confidence is under
-    # retry_below (scans: as it is first); the more confident reading is kept ([]: one reading)
-    retry_below: float = Field(default=0.5, ge=0.0, le=1.0)
+    # retry_below (1.0: always; scans: as it is first); the more confident reading is kept,
+    # and whether the two agree counts in its confidence ([]: one reading)
+    retry_below: float = Field(default=1.0, ge=0.0, le=1.0)
     retry_scales: list[float] = Field(default_factory=lambda: [0.75, 1.5])
 
 

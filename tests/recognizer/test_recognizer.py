@@ -326,3 +326,22 @@ def test_speculative_decoding_reads_the_same_tokens_in_fewer_runs(
     assert runs["itself"] <= 4 < runs["none"] < len(toks) + 1
     assert max(runs["substituted"], runs["dropped"], runs["doubled"]) <= 12
     assert runs["unrelated"] <= runs["none"] + 3  # a useless draft is soon left for the table
+
+
+def test_both_sizes_are_read_and_their_agreement_counts_in_the_confidence(
+    mathtext: Render,
+) -> None:
+    """By default an image is read at the preferred size and as it is; the reading kept knows
+    whether the other agreed, which raises its confidence (disagreeing lowers it)."""
+    from scipix.recognizer import RecognizerSettings
+
+    gray = mathtext(r"x^{2}+y^{2}=z^{2}", dpi=150)
+    rec = Recognizer.from_name()
+    reading = rec.read(gray)
+    assert reading is not None and reading.agreement is True
+    assert " ".join(reading.tokens) == "x ^ { 2 } + y ^ { 2 } = z ^ { 2 }"
+    once = Recognizer.from_name(settings=RecognizerSettings(retry_scales=())).read(gray)
+    assert once is not None and once.agreement is None and once.tokens == reading.tokens
+    sure = rec.confidence(reading)
+    assert sure > rec.confidence(replace(reading, agreement=None))
+    assert rec.confidence(replace(reading, agreement=False)) < sure

@@ -57,6 +57,8 @@ class Reading:
     components: Components
     offset: tuple[int, int]
     scale: float = 1.0  # the reading was made on the image resized by this factor
+    # whether the image read at its other size gave the same LaTeX; None: read once
+    agreement: bool | None = None
 
     def symbols(self) -> list[tuple[str, float | None]]:
         """For each component, the LaTeX tokens the decoder read from it (scripts and braces
@@ -93,10 +95,13 @@ class Reading:
 
     def confidence_features(self) -> tuple[float, ...]:
         """Mean and min token log-probability, log length, finished, structurally valid,
-        how many tokens were read with probability under 0.5 and under 0.9, and whether a
-        symbol was read twice from one component."""
+        how many tokens were read with probability under 0.5 and under 0.9, whether a
+        symbol was read twice from one component, and whether the image read at its other
+        size gave the same LaTeX or not (both 0 when it was read once)."""
+        agree = 1.0 if self.agreement is True else 0.0
+        disagree = 1.0 if self.agreement is False else 0.0
         if not self.decoded.probs:
-            return (-20.0, -20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            return (-20.0, -20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, agree, disagree)
         probs = np.asarray(self.decoded.probs, dtype=np.float64)
         logp = np.log(np.maximum(probs, 1e-9))
         return (
@@ -108,6 +113,8 @@ class Reading:
             float((probs < 0.5).sum()),
             float((probs < 0.9).sum()),
             1.0 if self.repeats_a_glyph() else 0.0,
+            agree,
+            disagree,
         )
 
 
@@ -119,9 +126,10 @@ class RecognizerSettings:
     repair: bool = True  # make invalid LaTeX valid (balance groups, split double scripts, ...)
     normalize_functions: bool = True  # \\mathrm{sin} -> \\sin
     # an image whose symbols are far from PREFERRED_SYMBOL_PX is read resized by the nearest
-    # of retry_scales; when that reading's confidence is under retry_below the image is read
-    # as it is too and the more confident reading is kept; () reads every image as it is
-    retry_below: float = 0.5
+    # of retry_scales; when that reading's confidence is under retry_below (1.0: always) the
+    # image is read as it is too and the more confident reading is kept, with whether the
+    # two agree as a confidence feature; () reads every image as it is
+    retry_below: float = 1.0
     retry_scales: tuple[float, ...] = (0.75, 1.5)
     # the second reading checks the first's tokens many per decoder run (faster; its
     # numbers differ from a token-by-token reading only by int8 rounding)
@@ -293,9 +301,9 @@ class Recognizer:
     def _read_upright(self, img: DecodedImage, pre: Preprocessed) -> Reading | None:
         """Read the upright image at the size the model reads best: an image whose symbols
         are far from about 19 px (as at 225 dpi) is read resized by the one of
-        ``retry_scales`` that brings them nearest; when that reading is unsure (confidence
-        under ``retry_below``) the image is read as it is too, and the more confident reading
-        wins. Scans and photos are read as they are first (resizing enlarges their noise).
+        ``retry_scales`` that brings them nearest; unless that reading is sure (confidence at
+        least ``retry_below``, under 1) the image is read as it is too, and the more
+        confident reading wins, knowing whether the other agreed. Scans and photos are read as they are first (resizing enlarges their noise).
         None when there is nothing to read."""
         comps = segment(pre.ink)
         if len(comps) == 0:
@@ -311,15 +319,20 @@ class Recognizer:
         first, second = (as_is, resized) if pre.noisy else (resized, as_is)
         best = first(None)
         best_conf = -1.0 if best is None else self.confidence(best)
-        if best_conf >= self.settings.retry_below:
+        if best_conf >= self.settings.retry_below and self.settings.retry_below < 1.0:
             return best
         # the first reading is the second's draft: where they agree, the decoder checks
         # many tokens per run (the second reading is the same as without it, only faster)
         draft = best.decoded if best is not None and self.settings.draft_retry else None
         other = second(draft)
-        if other is not None and self.confidence(other) > best_conf:
-            return other
-        return best
+        if other is None or best is None:
+            return best or other
+        agreement = other.tokens == best.tokens
+        if self.confidence(other) > best_conf:
+            best = other
+        # two readings that agree are right far more often (at 150 dpi 82% of the im2latex
+        # formulas whose readings agree are read right, 25% of the others)
+        return replace(best, agreement=agreement)
 
     def _rescale_for(self, symbol_px: float, shape: tuple[int, ...]) -> float | None:
         """The scale of ``retry_scales`` nearest the preferred symbol size, or None when none
