@@ -56,19 +56,22 @@ def test_ngram_table_keeps_only_predictable_contexts(
     tmp_path: Path, training: Callable[[str], ModuleType]
 ) -> None:
     """training/ngrams.py: '{' always follows '_' (kept, share 1); after 'x' comes '_', 'c',
-    'a' or 'b' (no token reaches the minimum share); a context seen too rarely is left out."""
+    'a' or 'b' (none reaches the minimum share), but after 'c x' always 'c' (the longer
+    context is kept); a context seen too rarely is left out."""
     ngrams = training("ngrams")
     x, sub, brace, a, b, c = 10, 11, 12, 13, 14, 15
     seqs = [[x, sub, brace, a], [x, sub, brace, b], [a, x, c], [b, x, a], [a, x, b], [c, x, c]]
-    seqs = seqs * 10
+    seqs = seqs * 10 + [[c, x, c]] * 10
     d = {
         "tokens": np.array([t for s in seqs for t in s], np.int16),
         "tok_off": np.concatenate([[0], np.cumsum([len(s) for s in seqs])]).astype(np.int64),
     }
     (tmp_path / "plain").mkdir()
     np.savez_compressed(tmp_path / "plain" / "data.npz", **d)
-    rows = ngrams.table(ngrams.count([tmp_path / "plain"]), 0.5, 20)
-    assert (-1, sub, brace, 1.0) in rows  # '_' -> '{' whatever came before
-    assert not any(r[:2] == (-1, x) for r in rows)  # 'x' -> '_' or c (1/3 each), a, b
-    assert not any(r[:2] == (c, x) for r in rows)  # seen only 10 times
-    assert all(r[2] != 2 and r[3] >= 0.5 for r in rows)  # never the end; shares kept
+    rows = ngrams.table(ngrams.count([tmp_path / "plain"], 2), 0.6, 20)
+    assert ((sub,), brace, 1.0) in rows  # '_' -> '{' whatever came before
+    assert not any(r[0] == (x,) for r in rows)  # 'x' -> '_', c, a or b
+    assert ((c, x), c, 1.0) in rows  # seen 20 times, always followed by c
+    assert not any(r[0] == (a, x) for r in rows)  # c or b, half each: under the share
+    assert not any(r[0] == (b, x) for r in rows)  # seen 10 times only
+    assert all(r[1] != 2 and r[2] >= 0.6 for r in rows)  # never the end; shares kept

@@ -75,9 +75,9 @@ MODELS: dict[str, ModelConfig] = {
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
         # python training/ngrams.py --data training/.cache/pk_old training/.cache/pk_rob
-        # training/.cache/pk_new --vocab ... (v4's training formulas): 7,247 contexts
+        # training/.cache/pk_new --vocab ... (v4's training formulas): 7,247 contexts of 1-2 tokens
         ngrams="symbolseq-v4-ngrams.json",
-        ngrams_sha256="8c3333f2bb73bc65a04c8553ddb09fdc85c7594ad87d72de5fb19c0337468665",
+        ngrams_sha256="883c438d05486a2b732dbc18c3f737279e782295daf5415f94a0b69afc2a40f8",
         # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878
         # (v2); the stutter weight (-1.7162) from the same refit for v3, whose other weights
         # (AUROC 0.856 -> 0.859) were not taken, so unstuttered readings keep their confidence;

@@ -90,8 +90,9 @@ class SequenceModel:
         # older decoder graphs take exactly one token per run: no speculative decoding
         tok_shape = next(i.shape for i in self._dec.get_inputs() if i.name == "tok")
         self.multi_token = len(tok_shape) == 2 and tok_shape[1] != 1
-        # (token before last or -1 for any, last token) -> the likeliest next token, its share
-        self.ngrams: dict[tuple[int, int], tuple[int, float]] | None = None
+        # context (1-4 tokens, oldest first) -> the likeliest next token and its share
+        self.ngrams: dict[tuple[int, ...], tuple[int, float]] | None = None
+        self._ngram_order = 0
         if files.ngrams is not None and self.multi_token:
             self.ngrams = self._load_ngrams(_checked(files.ngrams, files.ngrams_sha256))
         heads = int(self.cfg["heads"])
@@ -105,14 +106,15 @@ class SequenceModel:
             "align",
         ]
 
-    def _load_ngrams(self, path: Path) -> dict[tuple[int, int], tuple[int, float]]:
+    def _load_ngrams(self, path: Path) -> dict[tuple[int, ...], tuple[int, float]]:
         rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
-        table: dict[tuple[int, int], tuple[int, float]] = {}
-        for before, last, nxt, share in rows:
-            ids = [-1 if t is None else self._index.get(t, -2) for t in (before, last, nxt)]
-            if min(ids[1:]) < 0 or ids[0] == -2:
-                raise ModelError(f"{path.name}: token not in the vocabulary in {before, last, nxt}")
-            table[(ids[0], ids[1])] = (ids[2], float(share))
+        table: dict[tuple[int, ...], tuple[int, float]] = {}
+        for context, nxt, share in rows:
+            ids = [self._index.get(t, -1) for t in (*context, nxt)]
+            if min(ids) < 0 or not context:
+                raise ModelError(f"{path.name}: token not in the vocabulary in {context, nxt}")
+            table[tuple(ids[:-1])] = (ids[-1], float(share))
+            self._ngram_order = max(self._ngram_order, len(context))
         return table
 
     def encode(self, crops: NDArray[np.uint8], feats: F32) -> Cache:
@@ -210,14 +212,18 @@ class SequenceModel:
         """The likeliest tokens after ``ids`` by the model's n-gram table (``{`` after ``_``,
         ...), while the chain's share stays over ``_NGRAM_MIN_SHARE``: fed with the next
         token, each costs about a tenth of a run and saves a run when the model agrees."""
-        table = self.ngrams
+        table, order = self.ngrams, self._ngram_order
         if table is None or limit <= 0:
             return []
-        h = [BOS, BOS, *ids[-2:]]
+        h = [BOS] * order + ids[-order:]
         out: list[int] = []
         share = 1.0
         while len(out) < min(limit, _NGRAM_MAX):
-            entry = table.get((h[-2], h[-1])) or table.get((-1, h[-1]))
+            entry = None
+            for n in range(order, 0, -1):  # the longest context the table knows
+                entry = table.get(tuple(h[-n:]))
+                if entry is not None:
+                    break
             if entry is None:
                 break
             share *= entry[1]
