@@ -106,6 +106,11 @@ class LocalEngineConfig(Section):
     # and whether the two agree counts in its confidence ([]: one reading)
     retry_below: float = Field(default=1.0, ge=0.0, le=1.0)
     retry_scales: list[float] = Field(default_factory=lambda: [0.75, 1.5])
+    # scans and photos whose reading's confidence is under scan_below are also read
+    # binarised at these multiples of their threshold, the most confident reading kept
+    # ([]: off)
+    scan_thresholds: list[float] = Field(default_factory=lambda: [0.9, 1.1])
+    scan_below: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
 class EnginesConfig(Section):

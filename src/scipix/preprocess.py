@@ -6,7 +6,7 @@ cropped to the ink with the offset of the crop in the original image.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -37,6 +37,7 @@ class Preprocessed:
     offset_y: int
     inverted: bool
     noisy: bool = False  # paper that is not flat: a scan or photo (speck removal and deskew ran)
+    threshold: float = 0.0  # grey level under which ``gray`` counted as ink
 
     @property
     def is_blank(self) -> bool:
@@ -57,14 +58,14 @@ class Preprocessor:
         if self.config.flatten_background and min(g.shape) >= 16:
             g = _flatten(g)
         cfg = self.config
-        ink = _binarize(g)
+        ink, threshold = _binarize(g)
         noisy = (cfg.deskew or cfg.despeckle) and ink.any() and _is_noisy(g, ink)
         if noisy:
             clean = _despeckle(ink)  # the skew is measured without specks, whatever is kept
             angle = _skew_angle(clean, cfg.max_skew) if cfg.deskew else 0.0
             if angle != 0.0:
                 g = _rotate(g, angle)
-                ink = _binarize(g)
+                ink, threshold = _binarize(g)
                 clean = _despeckle(ink) if cfg.despeckle else ink
             if cfg.despeckle:
                 ink = clean
@@ -81,7 +82,17 @@ class Preprocessor:
             offset_y=y0,
             inverted=inverted,
             noisy=bool(noisy),
+            threshold=threshold,
         )
+
+    def rebinarized(self, pre: Preprocessed, factor: float) -> Preprocessed:
+        """``pre`` binarised again at ``factor`` times its threshold (same crop and offset;
+        specks removed as before): a lower threshold separates glyphs that blur or heavy
+        toner merged, a higher one joins strokes that faint toner broke."""
+        ink = pre.gray < pre.threshold * factor
+        if pre.noisy and self.config.despeckle:
+            ink = _despeckle(ink)
+        return replace(pre, ink=ink, threshold=pre.threshold * factor)
 
 
 def _is_dark_background(g: NDArray[np.uint8]) -> bool:
@@ -108,14 +119,15 @@ def _flatten(g: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.asarray(flat, dtype=np.uint8)
 
 
-def _binarize(g: NDArray[np.uint8]) -> NDArray[np.bool_]:
+def _binarize(g: NDArray[np.uint8]) -> tuple[NDArray[np.bool_], float]:
+    """The ink mask and the threshold it was cut at (Otsu's, capped)."""
     if int(g.max()) - int(g.min()) < 24:
-        return np.zeros(g.shape, dtype=bool)
+        return np.zeros(g.shape, dtype=bool), 0.0
     t, _ = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # anti-aliased renders: Otsu on mostly-white images sits high; cap it near mid-grey
     # bilevel images: Otsu puts the threshold on the ink level itself; keep that level as ink
     t = min(max(float(t), float(g.min()) + 1.0), 200.0)
-    return np.asarray(g < t, dtype=bool)
+    return np.asarray(g < t, dtype=bool), t
 
 
 def _is_noisy(g: NDArray[np.uint8], ink: NDArray[np.bool_]) -> bool:

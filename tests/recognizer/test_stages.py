@@ -207,3 +207,23 @@ def test_preprocess_bilevel_strokes_have_ink() -> None:
     p = Preprocessor()(img)
     assert not p.is_blank
     assert int(p.ink.sum()) == 119
+
+
+def _scanned(mathtext: Render, src: str) -> NDArray[np.uint8]:
+    gray = mathtext(src, dpi=150).astype(np.float32)
+    rng = np.random.default_rng(3)
+    noisy = gray * 0.8 + 30 + rng.normal(0, 6, gray.shape)  # grey paper, grain
+    return np.asarray(np.clip(noisy, 0, 255), dtype=np.uint8)
+
+
+def test_preprocess_rebinarizes_a_scan_at_other_thresholds(mathtext: Render) -> None:
+    """A scan keeps the threshold its ink was cut at; cut again lower there is less ink,
+    higher more, with the same crop and offset."""
+    pre = Preprocessor()(_scanned(mathtext, r"\frac{a+b}{c}=x^{2}"))
+    assert pre.noisy and 0 < pre.threshold < 255
+    lower = Preprocessor().rebinarized(pre, 0.9)
+    higher = Preprocessor().rebinarized(pre, 1.1)
+    assert lower.ink.shape == pre.ink.shape == higher.ink.shape
+    assert (lower.offset_x, lower.offset_y) == (pre.offset_x, pre.offset_y)
+    assert lower.ink.sum() < pre.ink.sum() < higher.ink.sum()
+    assert lower.threshold == pytest.approx(0.9 * pre.threshold)

@@ -38,6 +38,8 @@ class LocalEngine:
                 normalize_functions=post.normalize_symbols,
                 retry_below=cfg.retry_below,
                 retry_scales=tuple(cfg.retry_scales),
+                scan_thresholds=tuple(cfg.scan_thresholds),
+                scan_below=cfg.scan_below,
             ),
         )
 

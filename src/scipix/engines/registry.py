@@ -80,8 +80,8 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
 
 def cache_producer(settings: Settings) -> str:
     """What fills the similarity cache: the local recognizer's model fingerprint, pipeline
-    revision, beam width and rescaled retries (the cache drops its entries when this changes, e.g. after a model
-    upgrade)."""
+    revision, beam width, rescaled retries and scan thresholds (the cache drops its entries
+    when this changes, e.g. after a model upgrade)."""
     from scipix.recognizer.config import MODELS
     from scipix.recognizer.predictor import PIPELINE_REVISION
 
@@ -89,9 +89,10 @@ def cache_producer(settings: Settings) -> str:
     model = MODELS.get(local.model)
     fingerprint = model.fingerprint() if model is not None else "unknown"
     retry = ",".join(f"{x:g}" for x in local.retry_scales)
+    scans = ",".join(f"{x:g}" for x in local.scan_thresholds)
     return (
         f"{local.model}:{fingerprint}:p{PIPELINE_REVISION}:beam{local.beam_width}"
-        f":retry{local.retry_below:g}@{retry}"
+        f":retry{local.retry_below:g}@{retry}:scan{local.scan_below:g}@{scans}"
     )
 
 

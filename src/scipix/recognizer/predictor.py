@@ -134,6 +134,11 @@ class RecognizerSettings:
     # the second reading checks the first's tokens many per decoder run (faster; its
     # numbers differ from a token-by-token reading only by int8 rounding)
     draft_retry: bool = True
+    # scans and photos (noisy paper) whose reading is unsure (confidence, agreement aside,
+    # under scan_below) are also read binarised at these multiples of their threshold (blur
+    # and toner merge or break glyphs); the most confident reading is kept
+    scan_thresholds: tuple[float, ...] = (0.9, 1.1)
+    scan_below: float = 0.5
 
 
 _DEGREES = {0: 0.0, 1: 90.0, 2: 180.0, 3: -90.0}  # counter-clockwise turns -> degrees
@@ -299,6 +304,32 @@ class Recognizer:
         return best, turns
 
     def _read_upright(self, img: DecodedImage, pre: Preprocessed) -> Reading | None:
+        """Read the upright image at its sizes (:meth:`_read_sizes`) and, for scans and
+        photos, at other thresholds too (:meth:`_read_thresholds`)."""
+        reading = self._read_sizes(img, pre)
+        if reading is None or not pre.noisy or not self.settings.scan_thresholds:
+            return reading
+        return self._read_thresholds(pre, reading)
+
+    def _read_thresholds(self, pre: Preprocessed, reading: Reading) -> Reading:
+        """A scan or photo whose reading is unsure, read again from its ink cut at each of
+        ``scan_thresholds`` times its threshold, with ``reading`` as the draft; a reading
+        more confident than the one kept so far (agreement left out of the comparison)
+        replaces it. At 150 dpi (x0.9, x1.1): scans of the textbook set 82.2 -> 83.7%, of
+        im2latex 40.2 -> 43.7%, for about x1.4 the time on im2latex scans."""
+        best, best_conf = reading, self.confidence(replace(reading, agreement=None))
+        if best_conf >= self.settings.scan_below:
+            return reading
+        for factor in self.settings.scan_thresholds:
+            alt = self.preprocessor.rebinarized(pre, factor)
+            if alt.is_blank:
+                continue
+            other = self.read_ink(alt.ink, (alt.offset_x, alt.offset_y), draft=reading.decoded)
+            if other is not None and self.confidence(other) > best_conf:
+                best, best_conf = other, self.confidence(other)
+        return best
+
+    def _read_sizes(self, img: DecodedImage, pre: Preprocessed) -> Reading | None:
         """Read the upright image at the size the model reads best: an image whose symbols
         are far from about 19 px (as at 225 dpi) is read resized by the one of
         ``retry_scales`` that brings them nearest; unless that reading is sure (confidence at
