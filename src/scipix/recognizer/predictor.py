@@ -316,7 +316,7 @@ class Recognizer:
         ``scan_thresholds`` times its threshold, with ``reading`` as the draft; a reading
         more confident than the one kept so far (agreement left out of the comparison)
         replaces it. At 150 dpi (x0.9, x1.1): scans of the textbook set 82.2 -> 83.7%, of
-        im2latex 40.2 -> 43.7%, for about x1.4 the time on im2latex scans."""
+        im2latex 40.2 -> 43.7%, for x1.3 the median time on im2latex scans."""
         best, best_conf = reading, self.confidence(replace(reading, agreement=None))
         if best_conf >= self.settings.scan_below:
             return reading
@@ -334,8 +334,9 @@ class Recognizer:
         are far from about 19 px (as at 225 dpi) is read resized by the one of
         ``retry_scales`` that brings them nearest; unless that reading is sure (confidence at
         least ``retry_below``, under 1) the image is read as it is too, and the more
-        confident reading wins, knowing whether the other agreed. Scans and photos are read as they are first (resizing enlarges their noise).
-        None when there is nothing to read."""
+        confident reading wins, knowing whether the other agreed. Scans and photos are read
+        as they are first (resizing enlarges their noise). None when there is nothing to
+        read."""
         comps = segment(pre.ink)
         if len(comps) == 0:
             return None
