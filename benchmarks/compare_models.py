@@ -15,7 +15,8 @@ resizing towards the preferred symbol size, no second reading); ``nodraft`` deco
 second reading without checking the first reading's tokens many per run
 (``draft_retry``); ``plain`` also leaves out the table of predictable tokens, so every
 token takes a decoder run of its own; ``below=X`` reads the image a second way only when
-the first reading's confidence is under X (``retry_below``, default 0.5).
+the first reading's confidence is under X (``retry_below``; the default 1.0 always reads
+it both ways).
 The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """

@@ -35,6 +35,18 @@ def mathtext() -> Callable[..., NDArray[np.uint8]]:
     return render_mathtext
 
 
+def make_scanned(gray: NDArray[np.uint8], seed: int = 3) -> NDArray[np.uint8]:
+    """A render made to look scanned: grey paper and grain."""
+    rng = np.random.default_rng(seed)
+    noisy = gray.astype(np.float32) * 0.8 + 30 + rng.normal(0, 6, gray.shape)
+    return np.asarray(np.clip(noisy, 0, 255), dtype=np.uint8)
+
+
+@pytest.fixture
+def scanned() -> Callable[..., NDArray[np.uint8]]:
+    return make_scanned
+
+
 def training_module(name: str) -> ModuleType:
     """A script of training/ imported by path (training/ is not a package)."""
     path = Path(__file__).resolve().parents[2] / "training" / f"{name}.py"

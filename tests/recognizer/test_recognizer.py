@@ -347,15 +347,13 @@ def test_both_sizes_are_read_and_their_agreement_counts_in_the_confidence(
     assert rec.confidence(replace(reading, agreement=False)) < sure
 
 
-def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render) -> None:
+def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Render) -> None:
     """Scans are read again from their ink cut at other thresholds (by default only when
     unsure); the reading kept is at least as confident as without (agreement left aside)
     and still right on a clear one."""
     from scipix.recognizer import RecognizerSettings
 
-    gray = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150).astype(np.float32)
-    noisy = np.clip(gray * 0.8 + 30 + np.random.default_rng(3).normal(0, 6, gray.shape), 0, 255)
-    scan = noisy.astype(np.uint8)
+    scan = scanned(mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150))
     always = RecognizerSettings(scan_below=1.01)  # not only when unsure
     with_thresholds = Recognizer.from_name(settings=always).read(scan)
     without = Recognizer.from_name(settings=RecognizerSettings(scan_thresholds=())).read(scan)

@@ -209,17 +209,12 @@ def test_preprocess_bilevel_strokes_have_ink() -> None:
     assert int(p.ink.sum()) == 119
 
 
-def _scanned(mathtext: Render, src: str) -> NDArray[np.uint8]:
-    gray = mathtext(src, dpi=150).astype(np.float32)
-    rng = np.random.default_rng(3)
-    noisy = gray * 0.8 + 30 + rng.normal(0, 6, gray.shape)  # grey paper, grain
-    return np.asarray(np.clip(noisy, 0, 255), dtype=np.uint8)
-
-
-def test_preprocess_rebinarizes_a_scan_at_other_thresholds(mathtext: Render) -> None:
+def test_preprocess_rebinarizes_a_scan_at_other_thresholds(
+    mathtext: Render, scanned: Render
+) -> None:
     """A scan keeps the threshold its ink was cut at; cut again lower there is less ink,
     higher more, with the same crop and offset."""
-    pre = Preprocessor()(_scanned(mathtext, r"\frac{a+b}{c}=x^{2}"))
+    pre = Preprocessor()(scanned(mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150)))
     assert pre.noisy and 0 < pre.threshold < 255
     lower = Preprocessor().rebinarized(pre, 0.9)
     higher = Preprocessor().rebinarized(pre, 1.1)

@@ -90,11 +90,12 @@ class SequenceModel:
         # older decoder graphs take exactly one token per run: no speculative decoding
         tok_shape = next(i.shape for i in self._dec.get_inputs() if i.name == "tok")
         self.multi_token = len(tok_shape) == 2 and tok_shape[1] != 1
-        # context (1-4 tokens, oldest first) -> the likeliest next token and its share
+        # context (oldest token first) -> the likeliest next token and its share
         self.ngrams: dict[tuple[int, ...], tuple[int, float]] | None = None
-        self._ngram_order = 0
         if files.ngrams is not None and self.multi_token:
             self.ngrams = self._load_ngrams(_checked(files.ngrams, files.ngrams_sha256))
+        # the longest context in the table
+        self._ngram_order = max(map(len, self.ngrams or ()), default=0)
         heads = int(self.cfg["heads"])
         empty = np.zeros((1, heads, 0, int(self.cfg["d"]) // heads), np.float32)
         self._empty_cache: Cache = tuple((empty, empty) for _ in range(self._layers))
@@ -114,7 +115,6 @@ class SequenceModel:
             if min(ids) < 0 or not context:
                 raise ModelError(f"{path.name}: token not in the vocabulary in {context, nxt}")
             table[tuple(ids[:-1])] = (ids[-1], float(share))
-            self._ngram_order = max(self._ngram_order, len(context))
         return table
 
     def encode(self, crops: NDArray[np.uint8], feats: F32) -> Cache:

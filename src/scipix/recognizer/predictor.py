@@ -325,8 +325,9 @@ class Recognizer:
             if alt.is_blank:
                 continue
             other = self.read_ink(alt.ink, (alt.offset_x, alt.offset_y), draft=reading.decoded)
-            if other is not None and self.confidence(other) > best_conf:
-                best, best_conf = other, self.confidence(other)
+            other_conf = -1.0 if other is None else self.confidence(other)
+            if other is not None and other_conf > best_conf:
+                best, best_conf = other, other_conf
         return best
 
     def _read_sizes(self, img: DecodedImage, pre: Preprocessed) -> Reading | None:
@@ -343,7 +344,7 @@ class Recognizer:
         offset = (pre.offset_x, pre.offset_y)
         scale = self._rescale_for(comps.scale, img.gray.shape[:2])
         if scale is None:
-            return self._decode(comps, offset, None)
+            return self._decode(comps, offset)
         as_is: Callable[[Decoded | None], Reading | None] = partial(self._decode, comps, offset)
         resized: Callable[[Decoded | None], Reading | None] = partial(
             self._read_resized, img, scale
