@@ -102,10 +102,12 @@ class LocalEngineConfig(Section):
     beam_width: int = Field(default=1, ge=1, le=16)  # 1: greedy decoding
     # a clean image whose symbols are far from the size the model reads best is read resized
     # by the nearest of retry_scales, and as it is too when that reading's confidence is under
-    # retry_below (1.0: always; scans: as it is first); the more confident reading is kept,
+    # retry_below (1.0: always; scans: as it is first); when the two differ, the one likelier
+    # under both images' encodings together is kept (cross_check; else the more confident),
     # and whether the two agree counts in its confidence ([]: one reading)
     retry_below: float = Field(default=1.0, ge=0.0, le=1.0)
     retry_scales: list[float] = Field(default_factory=lambda: [0.75, 1.5])
+    cross_check: bool = True
     # scans and photos whose reading's confidence is under scan_below are also read
     # binarised at these multiples of their threshold, the most confident reading kept
     # ([]: off)

@@ -15,6 +15,7 @@ from PIL import Image
 
 import scipix
 from scipix.errors import ImageError, ModelError
+from scipix.io import load_image
 from scipix.recognizer import MODELS, Recognizer
 from scipix.recognizer.segment import CROP, N_FEATURES, Components
 
@@ -342,6 +343,9 @@ def test_both_sizes_are_read_and_their_agreement_counts_in_the_confidence(
     assert " ".join(reading.tokens) == "x ^ { 2 } + y ^ { 2 } = z ^ { 2 }"
     once = Recognizer.from_name(settings=RecognizerSettings(retry_scales=())).read(gray)
     assert once is not None and once.agreement is None and once.tokens == reading.tokens
+    # how likely the tokens are under the other image: known without a run when they agree
+    assert once.cross_logp is None and reading.cross_logp is not None
+    assert -0.5 < reading.cross_logp < 0.0
     sure = rec.confidence(reading)
     assert sure > rec.confidence(replace(reading, agreement=None))
     assert rec.confidence(replace(reading, agreement=False)) < sure
@@ -362,3 +366,42 @@ def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Rend
     plain = rec.confidence(replace(without, agreement=None))
     assert rec.confidence(replace(with_thresholds, agreement=None)) >= plain
     assert " ".join(with_thresholds.tokens) == r"\frac { a + b } { c } = x ^ { 2 }"
+
+
+def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:
+    """A reading scored on its own encoding gets the log-probability it was decoded with;
+    of two differing readings of the two sizes, the one likelier under both encodings is
+    kept, so a wrong reading that claims to be sure loses to the right one (confidence
+    alone would keep it)."""
+    from scipix.recognizer import RecognizerSettings
+
+    gray = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150)
+    rec = Recognizer.from_name()
+    right = rec.read(gray)
+    assert right is not None and right.memory is not None and right.agreement is True
+    own = rec.model.score(right.memory, right.decoded.tokens)
+    assert own == pytest.approx(right.decoded.logp, abs=0.05)
+    assert right.decoded.end_logp < 0.0  # the end token's own probability counts too
+    # the reading of the other size (the same tokens here) holds the other image's encoding
+    pre = rec.preprocessor(gray)
+    if right.scale == 1.0:
+        scale = rec._rescale_for(right.components.scale, gray.shape)
+        assert scale is not None
+        other_view = rec._read_resized(load_image(gray), scale)
+    else:
+        other_view = rec.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
+    assert other_view is not None and other_view.memory is not None
+    toks = right.decoded.tokens
+    wrong_tokens = [("y" if t == "x" else t) for t in toks]
+    assert wrong_tokens != toks
+    wrong_decoded = replace(
+        other_view.decoded, tokens=wrong_tokens, probs=[0.999] * len(toks), end_logp=-1e-3
+    )
+    wrong = replace(other_view, tokens=wrong_tokens, decoded=wrong_decoded)
+    assert rec.model.score(right.memory, wrong_tokens) < own - 2.0
+    right_conf = rec.confidence(right)
+    assert rec.confidence(wrong) > right_conf  # it claims to be surer
+    kept, cross = rec._choose(right, wrong, right_conf)
+    assert kept is right and cross is not None and cross > -0.5
+    by_confidence = Recognizer.from_name(settings=RecognizerSettings(cross_check=False))
+    assert by_confidence._choose(right, wrong, right_conf)[0] is wrong

@@ -38,6 +38,7 @@ class LocalEngine:
                 normalize_functions=post.normalize_symbols,
                 retry_below=cfg.retry_below,
                 retry_scales=tuple(cfg.retry_scales),
+                cross_check=cfg.cross_check,
                 scan_thresholds=tuple(cfg.scan_thresholds),
                 scan_below=cfg.scan_below,
             ),

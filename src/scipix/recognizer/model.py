@@ -35,6 +35,12 @@ class Decoded:
     probs: list[float]
     finished: bool
     alignment: list[int]  # for each token, the component the decoder read it from
+    end_logp: float = 0.0  # log-probability of the end token after them (when finished)
+
+    @property
+    def logp(self) -> float:
+        """The reading's total log-probability, its end included."""
+        return float(np.log(np.maximum(self.probs, 1e-30)).sum()) + self.end_logp
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +169,23 @@ class SequenceModel:
         never agrees with in practice: a wrong draft token only costs its place in a run)."""
         return [self._index.get(t, PAD) for t in tokens]
 
-    def _decoded(self, hyp: _Hypothesis, finished: bool) -> Decoded:
-        return Decoded([self.vocab[t] for t in hyp.ids], hyp.probs, finished, hyp.align)
+    def _decoded(self, hyp: _Hypothesis, finished: bool, end_logp: float = 0.0) -> Decoded:
+        return Decoded([self.vocab[t] for t in hyp.ids], hyp.probs, finished, hyp.align, end_logp)
+
+    def score(self, cross: Cache, tokens: list[str]) -> float:
+        """The total log-probability of ``tokens`` and then the end token, read from the
+        encoding ``cross`` (teacher forcing: one decoder run; one per token with an older
+        one-token graph). A token outside the vocabulary scores as PAD."""
+        ids = self._ids(tokens)[: int(self.cfg["max_len"]) - 1]
+        target = [*ids, EOS]
+        if self.multi_token:
+            logp, _, _ = self._run([BOS, *ids], 0, self._empty_cache, cross)
+            return float(logp[np.arange(len(target)), target].sum())
+        total, past = 0.0, self._empty_cache
+        for pos, (tok, nxt) in enumerate(zip([BOS, *ids], target, strict=True)):
+            step, past, _ = self._step(tok, pos, past, cross)
+            total += float(step[nxt])
+        return total
 
     def _greedy(self, cross: Cache, max_len: int, draft: list[int]) -> Decoded:
         """Greedy decoding; each run of the decoder also feeds the next tokens of ``draft``
@@ -192,7 +213,7 @@ class SequenceModel:
             for m in range(n + 1):
                 tok = int(best[m])
                 if tok == EOS:
-                    return self._decoded(hyp, True)
+                    return self._decoded(hyp, True, float(logp[m, EOS]))
                 hyp.ids.append(tok)
                 hyp.probs.append(math.exp(float(logp[m, tok])))
                 hyp.align.append(int(where[m]))
@@ -267,7 +288,9 @@ class SequenceModel:
                 break
         if not finished:
             return self._decoded(beams[0], False)
-        return self._decoded(max(finished, key=lambda f: f.normalised), True)
+        best = max(finished, key=lambda f: f.normalised)
+        end = best.score - float(np.log(np.maximum(best.probs, 1e-30)).sum())
+        return self._decoded(best, True, end)
 
 
 # draft tokens fed per decoder run: at the start, after a disagreement, at most (a run of
