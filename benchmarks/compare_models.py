@@ -8,7 +8,8 @@
     python benchmarks/compare_models.py src/scipix/models:symbolseq-v4:plain \
         src/scipix/models:symbolseq-v4      # speculative decoding off / on
 
-Each argument is DIR:NAME[:noretry|:nodraft|:plain|:nocross|:below=X], where DIR holds
+Each argument is DIR:NAME[:flag], flag one of noretry, nodraft, plain, nocross, nothird,
+below=X, where DIR holds
 NAME-encoder.onnx, NAME-decoder.onnx, NAME-vocab.json and optionally NAME-ngrams.json
 (SHA-256 taken from the files themselves); ``noretry`` reads every image once, as it is (no
 resizing towards the preferred symbol size, no second reading); ``nodraft`` decodes the
@@ -17,7 +18,8 @@ second reading without checking the first reading's tokens many per run
 token takes a decoder run of its own; ``below=X`` reads the image a second way only when
 the first reading's confidence is under X (``retry_below``; the default 1.0 always reads
 it both ways); ``nocross`` keeps the more confident of two differing readings instead of
-the one likelier under both images' encodings (``cross_check``).
+the one likelier under both images' encodings (``cross_check``); ``nothird`` reads no third
+size when the two differ (``third_size``).
 The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """
@@ -75,11 +77,13 @@ def build(spec: str) -> Recognizer:
         cfg = replace(cfg, ngrams=None, ngrams_sha256="")
     elif flag == "nocross":
         settings = RecognizerSettings(cross_check=False)
+    elif flag == "nothird":
+        settings = RecognizerSettings(third_size=False)
     elif flag.startswith("below="):
         settings = RecognizerSettings(retry_below=float(flag.removeprefix("below=")))
     elif flag:
         raise SystemExit(
-            f"unknown flag {flag!r} in {spec!r} (noretry, nodraft, plain, nocross or below=X)"
+            f"unknown flag {flag!r} in {spec!r} (noretry, nodraft, plain, nocross, nothird or below=X)"
         )
     return Recognizer(cfg, SequenceModel(cfg.files(d), num_threads=1), settings=settings)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,6 +18,7 @@ import scipix
 from scipix.errors import ImageError, ModelError
 from scipix.io import load_image
 from scipix.recognizer import MODELS, Recognizer
+from scipix.recognizer.reading import Ballot
 from scipix.recognizer.segment import CROP, N_FEATURES, Components
 
 Render = Callable[..., NDArray[np.uint8]]
@@ -223,7 +225,7 @@ def _components(boxes: list[list[int]]) -> Components:
 
 
 def test_math_spaces_need_room_in_the_image() -> None:
-    from scipix.recognizer.predictor import drop_unsupported_spaces
+    from scipix.recognizer.reading import drop_unsupported_spaces
 
     # three symbols 20 px tall: a, then b 4 px later (0.2 heights), then c 16 px later (0.8)
     comps = _components([[0, 0, 10, 20], [14, 0, 24, 20], [40, 0, 50, 20]])
@@ -237,7 +239,7 @@ def test_math_spaces_need_room_in_the_image() -> None:
 
 def test_a_symbol_read_twice_from_one_component_lowers_confidence() -> None:
     from scipix.recognizer.model import Decoded
-    from scipix.recognizer.predictor import Reading
+    from scipix.recognizer.reading import Reading
 
     comps = _components([[0, 0, 10, 20], [14, 0, 24, 20]])
 
@@ -353,18 +355,35 @@ def test_both_sizes_are_read_and_their_agreement_counts_in_the_confidence(
 
 def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Render) -> None:
     """Scans are read again from their ink cut at other thresholds (by default only when
-    unsure); the reading kept is at least as confident as without (agreement left aside)
-    and still right on a clear one."""
+    unsure); the reading kept is the likeliest under all the cuts' encodings together (by
+    confidence without the cross check: at least as confident as without the cuts), and
+    still right on a clear one."""
     from scipix.recognizer import RecognizerSettings
 
     scan = scanned(mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150))
-    always = RecognizerSettings(scan_below=1.01)  # not only when unsure
-    with_thresholds = Recognizer.from_name(settings=always).read(scan)
+    rec = Recognizer.from_name(settings=RecognizerSettings(scan_below=1.01))  # always
+    kept = rec.read(scan)
+    assert kept is not None
+    assert " ".join(kept.tokens) == r"\frac { a + b } { c } = x ^ { 2 }"
+    pre = rec.preprocessor(scan)
+    assert pre.noisy
+    views = [rec._read_sizes(load_image(scan), pre)]
+    for factor in rec.settings.scan_thresholds:
+        cut = rec.preprocessor.rebinarized(pre, factor)
+        views.append(rec.read_ink(cut.ink, (cut.offset_x, cut.offset_y)))
+    assert all(v is not None and v.memory is not None for v in views) and len(views) == 3
+    ballot = Ballot(rec.model)
+    for view in views:
+        assert view is not None
+        ballot.add(view)
+    assert ballot.total(kept) == pytest.approx(max(map(ballot.total, ballot.views)), abs=0.05)
+
+    by_confidence = RecognizerSettings(scan_below=1.01, cross_check=False)
+    with_thresholds = Recognizer.from_name(settings=by_confidence).read(scan)
     without = Recognizer.from_name(settings=RecognizerSettings(scan_thresholds=())).read(scan)
     assert with_thresholds is not None and without is not None
-    rec = Recognizer.from_name()
-    plain = rec.confidence(replace(without, agreement=None))
-    assert rec.confidence(replace(with_thresholds, agreement=None)) >= plain
+    plain = rec.confidence(replace(without, agreement=None, cross_logp=None))
+    assert rec.confidence(replace(with_thresholds, agreement=None, cross_logp=None)) >= plain
     assert " ".join(with_thresholds.tokens) == r"\frac { a + b } { c } = x ^ { 2 }"
 
 
@@ -373,8 +392,6 @@ def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:
     of two differing readings of the two sizes, the one likelier under both encodings is
     kept, so a wrong reading that claims to be sure loses to the right one (confidence
     alone would keep it)."""
-    from scipix.recognizer import RecognizerSettings
-
     gray = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150)
     rec = Recognizer.from_name()
     right = rec.read(gray)
@@ -399,9 +416,65 @@ def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:
     )
     wrong = replace(other_view, tokens=wrong_tokens, decoded=wrong_decoded)
     assert rec.model.score(right.memory, wrong_tokens) < own - 2.0
+    # scored from where it parts from the image's own reading: the same up to rounding
+    from_own = rec.model.score(right.memory, wrong_tokens, right.decoded)
+    assert from_own == pytest.approx(rec.model.score(right.memory, wrong_tokens), abs=0.5)
     right_conf = rec.confidence(right)
     assert rec.confidence(wrong) > right_conf  # it claims to be surer
-    kept, cross = rec._choose(right, wrong, right_conf)
-    assert kept is right and cross is not None and cross > -0.5
-    by_confidence = Recognizer.from_name(settings=RecognizerSettings(cross_check=False))
-    assert by_confidence._choose(right, wrong, right_conf)[0] is wrong
+    for views in ([right, wrong], [wrong, right]):
+        ballot = Ballot(rec.model)
+        for view in views:
+            ballot.add(view)
+        kept, cross = ballot.likeliest()
+        assert kept is right and -0.5 < cross < 0.0 and ballot.margin() > 2.0
+
+
+def test_small_symbols_whose_sizes_disagree_are_read_at_a_third_size(
+    mathtext: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the readings of an enlarged image and of the image as it is differ and neither
+    is clearly likelier, the image is read enlarged once more by the same factor, and the
+    reading likeliest under all three images is kept: here the as-is reading is spoiled (a
+    symbol swapped), and it is outvoted either way."""
+    from scipix.recognizer import RecognizerSettings
+
+    gray = mathtext(r"x^{2}+y^{2}=z^{2}", dpi=110)  # both sizes read it right
+    rec = Recognizer.from_name()
+    decode, resize = rec._decode, rec._read_resized
+    scales: list[float] = []
+
+    def spoiled(*args: object, **kwargs: object) -> object:
+        reading = decode(*args, **kwargs)  # type: ignore[arg-type]
+        if scales and scales[-1] < 0:  # inside a resized reading: left as it is
+            return reading
+        toks = ["y" if t == "x" else t for t in reading.decoded.tokens]
+        return replace(reading, tokens=toks, decoded=replace(reading.decoded, tokens=toks))
+
+    def resized(img: object, scale: float, draft: object = None) -> object:
+        scales.append(-scale)
+        try:
+            return resize(img, scale, draft)  # type: ignore[arg-type]
+        finally:
+            scales[-1] = scale
+
+    from scipix.recognizer import predictor
+
+    monkeypatch.setattr(rec, "_decode", spoiled)
+    monkeypatch.setattr(rec, "_read_resized", resized)
+    reading = rec.read(gray)  # the spoiled reading is far less likely: no third size needed
+    assert reading is not None and reading.agreement is False and scales == [1.5]
+    assert " ".join(reading.tokens) == "x ^ { 2 } + y ^ { 2 } = z ^ { 2 }"
+
+    monkeypatch.setattr(predictor, "THIRD_SIZE_MARGIN", math.inf)  # a close call
+    scales.clear()
+    reading = rec.read(gray)
+    assert reading is not None and reading.agreement is False
+    assert scales == [1.5, 2.25]  # the preferred size, then the third size
+    assert " ".join(reading.tokens) == "x ^ { 2 } + y ^ { 2 } = z ^ { 2 }"
+    assert reading.cross_logp is not None and reading.cross_logp > -1.0
+
+    two = Recognizer.from_name(settings=RecognizerSettings(third_size=False))
+    monkeypatch.setattr(two, "_decode", spoiled)
+    monkeypatch.setattr(two, "_read_resized", resized)
+    scales.clear()
+    assert two.read(gray) is not None and scales == [1.5]

@@ -39,6 +39,7 @@ class LocalEngine:
                 retry_below=cfg.retry_below,
                 retry_scales=tuple(cfg.retry_scales),
                 cross_check=cfg.cross_check,
+                third_size=cfg.third_size,
                 scan_thresholds=tuple(cfg.scan_thresholds),
                 scan_below=cfg.scan_below,
             ),

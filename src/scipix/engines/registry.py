@@ -92,7 +92,7 @@ def cache_producer(settings: Settings) -> str:
     scans = ",".join(f"{x:g}" for x in local.scan_thresholds)
     return (
         f"{local.model}:{fingerprint}:p{PIPELINE_REVISION}:beam{local.beam_width}"
-        f":retry{local.retry_below:g}@{retry}:x{int(local.cross_check)}"
+        f":retry{local.retry_below:g}@{retry}:x{int(local.cross_check)}{int(local.third_size)}"
         f":scan{local.scan_below:g}@{scans}"
     )
 

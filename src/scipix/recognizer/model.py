@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,9 @@ class Decoded:
     finished: bool
     alignment: list[int]  # for each token, the component the decoder read it from
     end_logp: float = 0.0  # log-probability of the end token after them (when finished)
+    # the decoder's self-attention cache after them (position 0: the start token), so that
+    # another reading sharing their first tokens can be scored from where the two part
+    cache: Cache | None = field(default=None, repr=False, compare=False)
 
     @property
     def logp(self) -> float:
@@ -170,17 +173,25 @@ class SequenceModel:
         return [self._index.get(t, PAD) for t in tokens]
 
     def _decoded(self, hyp: _Hypothesis, finished: bool, end_logp: float = 0.0) -> Decoded:
-        return Decoded([self.vocab[t] for t in hyp.ids], hyp.probs, finished, hyp.align, end_logp)
+        tokens = [self.vocab[t] for t in hyp.ids]
+        return Decoded(tokens, hyp.probs, finished, hyp.align, end_logp, hyp.past)
 
-    def score(self, cross: Cache, tokens: list[str]) -> float:
+    def score(self, cross: Cache, tokens: list[str], own: Decoded | None = None) -> float:
         """The total log-probability of ``tokens`` and then the end token, read from the
         encoding ``cross`` (teacher forcing: one decoder run; one per token with an older
-        one-token graph). A token outside the vocabulary scores as PAD."""
+        one-token graph). ``own``: the greedy reading of ``cross``, whose probabilities and
+        cache stand for the tokens the two share at the start, so the run starts where they
+        part. A token outside the vocabulary scores as PAD."""
         ids = self._ids(tokens)[: int(self.cfg["max_len"]) - 1]
         target = [*ids, EOS]
         if self.multi_token:
-            logp, _, _ = self._run([BOS, *ids], 0, self._empty_cache, cross)
-            return float(logp[np.arange(len(target)), target].sum())
+            start, known, past = 0, 0.0, self._empty_cache
+            if own is not None and own.cache is not None:
+                start = _shared(ids, self._ids(own.tokens))
+                known = float(np.log(np.maximum(own.probs[:start], 1e-30)).sum())
+                past = _trimmed(own.cache, start)
+            logp, _, _ = self._run([BOS, *ids][start:], start, past, cross)
+            return known + float(logp[np.arange(len(target) - start), target[start:]].sum())
         total, past = 0.0, self._empty_cache
         for pos, (tok, nxt) in enumerate(zip([BOS, *ids], target, strict=True)):
             step, past, _ = self._step(tok, pos, past, cross)
@@ -213,12 +224,14 @@ class SequenceModel:
             for m in range(n + 1):
                 tok = int(best[m])
                 if tok == EOS:
+                    hyp.past = past  # it holds every token read (and maybe a few more)
                     return self._decoded(hyp, True, float(logp[m, EOS]))
                 hyp.ids.append(tok)
                 hyp.probs.append(math.exp(float(logp[m, tok])))
                 hyp.align.append(int(where[m]))
             pos += n + 1
             at += n  # where the draft has the token read last
+            hyp.past = past
             if at < len(draft) and draft[at] == tok:
                 grow = n == len(proposal) and lost == 0
                 at, lost = at + 1, 0
@@ -306,6 +319,14 @@ def _trimmed(cache: Cache, length: int) -> Cache:
         (np.ascontiguousarray(k[:, :, :length]), np.ascontiguousarray(v[:, :, :length]))
         for k, v in cache
     )
+
+
+def _shared(a: list[int], b: list[int]) -> int:
+    """How many tokens ``a`` and ``b`` share at the start."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def _resync(draft: list[int], at: int, ids: list[int]) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +28,8 @@ from scipix.postprocess import (
 )
 from scipix.preprocess import Preprocessed, Preprocessor
 from scipix.recognizer.config import MODELS, ModelConfig
-from scipix.recognizer.model import Cache, Decoded, SequenceModel
+from scipix.recognizer.model import Decoded, SequenceModel
+from scipix.recognizer.reading import Ballot, Reading, drop_unsupported_spaces
 from scipix.recognizer.segment import Components, segment
 from scipix.types import BoundingBox, OcrResult, Timings
 
@@ -36,95 +37,9 @@ from scipix.types import BoundingBox, OcrResult, Timings
 # similarity cache's producer tag includes it, so stale answers are dropped)
 PIPELINE_REVISION = 4
 PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the model reads best
-_STRUCTURAL = frozenset({"{", "}", "^", "_", "&", "\\\\", "\\left", "\\right"})
-# explicit math spaces, and a gap (in symbol heights) between the ink on either side below
-# which one is dropped; measured at 150 dpi on 1,000 im2latex formulas and 1,000 held-out
-# arXiv formulas (+1.3 and +0.6 points image match)
-_MATH_SPACES = frozenset({"\\,", "\\:", "\\;"})
-MIN_SPACE_GAP = 0.45
-_NO_INK = frozenset({"{", "}", "^", "_", "\\ ", "~", "\\quad", "\\qquad", *_MATH_SPACES})
-# tokens that legitimately come twice from one component (dots, punctuation, spaces)
-_REPEATABLE = frozenset({*_NO_INK, *_STRUCTURAL, ".", ",", ";", ":", "'", "\\!", "\\ldots"})
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """What the model read before formatting: tokens, their probabilities, the components."""
-
-    tokens: list[str]
-    decoded: Decoded
-    valid: bool
-    components: Components
-    offset: tuple[int, int]
-    scale: float = 1.0  # the reading was made on the image resized by this factor
-    # whether the image read at its other size gave the same LaTeX; None: read once
-    agreement: bool | None = None
-    # the encoder's output the reading was decoded from (to score other readings on it)
-    memory: Cache | None = field(default=None, repr=False, compare=False)
-    # the mean log-probability of its tokens (and end) read from the other size's image;
-    # None: read once
-    cross_logp: float | None = None
-
-    def symbols(self) -> list[tuple[str, float | None]]:
-        """For each component, the LaTeX tokens the decoder read from it (scripts and braces
-        left out) and the lowest probability among them; ("", None) for a component no token
-        came from (e.g. the second bar of '=')."""
-        tokens: list[list[str]] = [[] for _ in range(len(self.components))]
-        probs: list[list[float]] = [[] for _ in range(len(self.components))]
-        d = self.decoded
-        for tok, p, where in zip(d.tokens, d.probs, d.alignment, strict=True):
-            if tok not in _STRUCTURAL and 0 <= where < len(tokens):
-                tokens[where].append(tok)
-                probs[where].append(p)
-        return [(" ".join(t), min(p) if p else None) for t, p in zip(tokens, probs, strict=True)]
-
-    def repeats_a_glyph(self) -> bool:
-        """Whether the decoder read the same symbol twice from one component (``\\Upsilon
-        \\Upsilon`` from one glyph): a stutter seen almost only in wrong readings (at 150 dpi
-        in 73 of 86 im2latex readings that have one). An array's column letters don't count."""
-        seen: set[tuple[str, int]] = set()
-        d = self.decoded
-        in_columns = False
-        for i, (tok, where) in enumerate(zip(d.tokens, d.alignment, strict=True)):
-            if i >= 2 and d.tokens[i - 2] == "\\begin{array}" and d.tokens[i - 1] == "{":
-                in_columns = True
-            if in_columns:
-                in_columns = tok != "}"
-                continue
-            if tok in _REPEATABLE:
-                continue
-            if (tok, where) in seen:
-                return True
-            seen.add((tok, where))
-        return False
-
-    def confidence_features(self) -> tuple[float, ...]:
-        """Mean and min token log-probability, log length, finished, structurally valid,
-        how many tokens were read with probability under 0.5 and under 0.9, whether a
-        symbol was read twice from one component, and whether the image read at its other
-        size gave the same LaTeX or not (both 0 when it was read once), and the mean
-        log-probability of the tokens read from the other size's image (read once: from
-        this one)."""
-        agree = 1.0 if self.agreement is True else 0.0
-        disagree = 1.0 if self.agreement is False else 0.0
-        if not self.decoded.probs:
-            return (-20.0, -20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, agree, disagree, -20.0)
-        probs = np.asarray(self.decoded.probs, dtype=np.float64)
-        logp = np.log(np.maximum(probs, 1e-9))
-        cross = float(logp.mean()) if self.cross_logp is None else self.cross_logp
-        return (
-            float(logp.mean()),
-            float(logp.min()),
-            math.log(len(logp) + 1.0),
-            1.0 if self.decoded.finished else 0.0,
-            1.0 if self.valid else 0.0,
-            float((probs < 0.5).sum()),
-            float((probs < 0.9).sum()),
-            1.0 if self.repeats_a_glyph() else 0.0,
-            agree,
-            disagree,
-            max(cross, -20.0),
-        )
+# the two sizes' differing readings of small symbols get a third size unless one is likelier
+# than the other by this many nats over both images
+THIRD_SIZE_MARGIN = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +51,8 @@ class RecognizerSettings:
     normalize_functions: bool = True  # \\mathrm{sin} -> \\sin
     # an image whose symbols are far from PREFERRED_SYMBOL_PX is read resized by the nearest
     # of retry_scales; when that reading's confidence is under retry_below (1.0: always) the
-    # image is read as it is too and the more confident reading is kept, with whether the
-    # two agree as a confidence feature; () reads every image as it is
+    # image is read as it is too and, when the two differ, one is kept (see cross_check),
+    # with whether the two agree as a confidence feature; () reads every image as it is
     retry_below: float = 1.0
     retry_scales: tuple[float, ...] = (0.75, 1.5)
     # the second reading checks the first's tokens many per decoder run (faster; its
@@ -150,8 +65,11 @@ class RecognizerSettings:
     scan_below: float = 0.5
     # when the two sizes' readings differ, keep the one whose tokens are likelier under both
     # encodings together (each reading scored on the other's: one decoder run each) rather
-    # than the more confident one
+    # than the more confident one; the same among a scan's threshold readings
     cross_check: bool = True
+    # with cross_check, when the two sizes' readings of an enlarged clean image differ, also
+    # read it enlarged once more by the same factor (x2.25) and keep the likeliest of three
+    third_size: bool = True
 
 
 _DEGREES = {0: 0.0, 1: 90.0, 2: 180.0, 3: -90.0}  # counter-clockwise turns -> degrees
@@ -168,39 +86,6 @@ def _unrotate(box: BoundingBox, turns: int, width: int, height: int) -> Bounding
     elif turns == 3:
         x0, y0, x1, y1 = y0, height - x1, y1, height - x0
     return BoundingBox(x0, y0, x1 - x0, y1 - y0, box.confidence, box.label)
-
-
-def drop_unsupported_spaces(
-    tokens: list[str], alignment: list[int], comps: Components
-) -> list[str]:
-    """Drop explicit math spaces (``\\,`` ``\\:`` ``\\;``) where the ink on either side is
-    closer than ``MIN_SPACE_GAP`` symbol heights: the model writes them from habit (papers
-    use ``\\,`` often) where the image shows none. ``alignment`` gives each token's component."""
-    out: list[str] = []
-    for i, t in enumerate(tokens):
-        if t in _MATH_SPACES:
-            gap = _gap_around(tokens, alignment, comps, i)
-            if gap is not None and gap < MIN_SPACE_GAP:
-                continue
-        out.append(t)
-    return out
-
-
-def _gap_around(tokens: list[str], alignment: list[int], comps: Components, i: int) -> float | None:
-    """The horizontal gap, in symbol heights, between the components of the inked tokens
-    before and after token ``i``; None when they are unknown or the same component."""
-    j = i - 1
-    while j >= 0 and tokens[j] in _NO_INK:
-        j -= 1
-    k = i + 1
-    while k < len(tokens) and tokens[k] in _NO_INK:
-        k += 1
-    if j < 0 or k >= len(tokens):
-        return None
-    a, b = alignment[j], alignment[k]
-    if a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
-        return None
-    return float(comps.boxes[b][0] - comps.boxes[a][2]) / max(comps.scale, 1.0)
 
 
 class Recognizer:
@@ -325,22 +210,38 @@ class Recognizer:
         return self._read_thresholds(pre, reading)
 
     def _read_thresholds(self, pre: Preprocessed, reading: Reading) -> Reading:
-        """A scan or photo whose reading is unsure, read again from its ink cut at each of
-        ``scan_thresholds`` times its threshold, with ``reading`` as the draft; a reading
-        more confident than the one kept so far (what the other size said left out of the
-        comparison) replaces it. At 150 dpi (x0.9, x1.1): scans of the textbook set 82.2 -> 83.7%, of
-        im2latex 40.2 -> 43.7%, for x1.3 the median time on im2latex scans."""
+        """A scan or photo whose reading is unsure (confidence, what the other size said
+        left out, under ``scan_below``), read again from its ink cut at each of
+        ``scan_thresholds`` times its threshold, with ``reading`` as the draft. Blur and
+        toner merge or break glyphs, and no one threshold undoes both. With ``cross_check``
+        the reading whose tokens are likeliest under all the cuts' encodings together is
+        kept; else the most confident. At 150 dpi (x0.9, x1.1), scans of the textbook set
+        / im2latex: 82.2 / 40.2% with no other cut, 83.7 / 43.7% keeping the most confident,
+        86.1 / 46.7% the likeliest; x1.3 the median time on im2latex scans."""
         alone = replace(reading, agreement=None, cross_logp=None)
-        best, best_conf = reading, self.confidence(alone)
+        best_conf = self.confidence(alone)
         if best_conf >= self.settings.scan_below:
             return reading
+        readings = [reading]
         for factor in self.settings.scan_thresholds:
             alt = self.preprocessor.rebinarized(pre, factor)
             if alt.is_blank:
                 continue
             other = self.read_ink(alt.ink, (alt.offset_x, alt.offset_y), draft=reading.decoded)
-            other_conf = -1.0 if other is None else self.confidence(other)
-            if other is not None and other_conf > best_conf:
+            if other is not None:
+                readings.append(other)
+        if len(readings) == 1:
+            return reading
+        if self.settings.cross_check and all(r.memory is not None for r in readings):
+            ballot = Ballot(self.model)
+            for r in readings:
+                ballot.add(r)
+            kept, cross = ballot.likeliest()
+            return reading if kept is reading else replace(kept, cross_logp=cross)
+        best = reading
+        for other in readings[1:]:
+            other_conf = self.confidence(other)
+            if other_conf > best_conf:
                 best, best_conf = other, other_conf
         return best
 
@@ -349,8 +250,9 @@ class Recognizer:
         are far from about 19 px (as at 225 dpi) is read resized by the one of
         ``retry_scales`` that brings them nearest; unless that reading is sure (confidence at
         least ``retry_below``, under 1) the image is read as it is too; when the two differ,
-        :meth:`_choose` chooses, and the reading kept knows whether the other agreed and how
-        likely its tokens are under the other image. Scans and photos are read
+        the likeliest is kept (:class:`Ballot`; small symbols get a third size), and the
+        reading kept knows whether the other agreed and how likely its tokens are under the
+        other images. Scans and photos are read
         as they are first (resizing enlarges their noise). None when there is nothing to
         read."""
         comps = segment(pre.ink)
@@ -375,32 +277,25 @@ class Recognizer:
         other = second(draft)
         if other is None or best is None:
             return best or other
-        agreement = other.tokens == best.tokens
-        if agreement:  # the other reading's own log-probability is that of these tokens
-            cross: float | None = other.decoded.logp / (len(other.decoded.probs) + 1)
-        else:
-            best, cross = self._choose(best, other, best_conf)
         # two readings that agree are right far more often (at 150 dpi 82% of the im2latex
         # formulas whose readings agree are read right, 25% of the others)
-        return replace(best, agreement=agreement, cross_logp=cross)
-
-    def _choose(
-        self, best: Reading, other: Reading, best_conf: float
-    ) -> tuple[Reading, float | None]:
-        """Which of two differing readings of the image's two sizes to keep, and the mean
-        log-probability of its tokens read from the other size's image. With
-        ``cross_check``, the one whose tokens are likelier under both images' encodings
-        together (each reading scored on the other's: one decoder run each), which picks the
-        right one of two differing readings more often than their confidences do (at 150
-        dpi: 172 against 165 of the 429 im2latex formulas whose readings differ, 109 against
-        98 of 402 held-out arXiv formulas); else the more confident one."""
+        if other.tokens == best.tokens:  # the other's own log-probability is of these tokens
+            cross = other.decoded.logp / (len(other.decoded.probs) + 1)
+            return replace(best, agreement=True, cross_logp=cross)
         if not self.settings.cross_check or best.memory is None or other.memory is None:
-            return (other if self.confidence(other) > best_conf else best), None
-        other_on_best = self.model.score(best.memory, other.decoded.tokens)
-        best_on_other = self.model.score(other.memory, best.decoded.tokens)
-        if other.decoded.logp + other_on_best > best.decoded.logp + best_on_other:
-            return other, other_on_best / (len(other.decoded.probs) + 1)
-        return best, best_on_other / (len(best.decoded.probs) + 1)
+            kept = other if self.confidence(other) > best_conf else best
+            return replace(kept, agreement=False)
+        ballot = Ballot(self.model)
+        ballot.add(best)
+        ballot.add(other)
+        small = scale > 1.0 and not pre.noisy
+        if small and self.settings.third_size and ballot.margin() < THIRD_SIZE_MARGIN:
+            # small symbols: the image enlarged once more by the same factor
+            third = self._read_resized(img, scale * scale, best.decoded)
+            if third is not None and third.memory is not None:
+                ballot.add(third)
+        kept, cross = ballot.likeliest()
+        return replace(kept, agreement=False, cross_logp=cross)
 
     def _rescale_for(self, symbol_px: float, shape: tuple[int, ...]) -> float | None:
         """The scale of ``retry_scales`` nearest the preferred symbol size, or None when none
