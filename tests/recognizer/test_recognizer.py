@@ -210,6 +210,12 @@ def test_retry_settings_come_from_config() -> None:
     rec = LocalEngine(settings).recognizer
     assert rec.settings.retry_scales == () and rec.settings.retry_below == 0.3
     assert cache_producer(settings) != cache_producer(load_settings(None, {}))
+    judged = load_settings(
+        None, {"engines.local.cross_check": False, "engines.local.third_size": False}
+    )
+    rec = LocalEngine(judged).recognizer
+    assert not rec.settings.cross_check and not rec.settings.third_size
+    assert cache_producer(judged) != cache_producer(load_settings(None, {}))
 
 
 def _components(boxes: list[list[int]]) -> Components:
