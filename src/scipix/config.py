@@ -108,8 +108,8 @@ class LocalEngineConfig(Section):
     retry_below: float = Field(default=1.0, ge=0.0, le=1.0)
     retry_scales: list[float] = Field(default_factory=lambda: [0.75, 1.5])
     cross_check: bool = True
-    # with cross_check, two differing readings of an enlarged image: read it enlarged once
-    # more by the same factor (x2.25), keeping the likeliest of three
+    # with cross_check, two differing readings of a clean image: read it at the larger size
+    # enlarged by the factor between the two (x2.25 or x1.33), keeping the likeliest of three
     third_size: bool = True
     # scans and photos whose reading's confidence is under scan_below are also read
     # binarised at these multiples of their threshold, the most confident reading kept

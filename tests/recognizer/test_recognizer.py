@@ -435,16 +435,17 @@ def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:
         assert kept is right and -0.5 < cross < 0.0 and ballot.margin() > 2.0
 
 
-def test_small_symbols_whose_sizes_disagree_are_read_at_a_third_size(
-    mathtext: Render, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("dpi", "sizes"), [(110, [1.5, 2.25]), (400, [0.75, 4 / 3])])
+def test_sizes_that_disagree_closely_are_joined_by_a_third_size(
+    mathtext: Render, monkeypatch: pytest.MonkeyPatch, dpi: int, sizes: list[float]
 ) -> None:
-    """When the readings of an enlarged image and of the image as it is differ and neither
-    is clearly likelier, the image is read enlarged once more by the same factor, and the
-    reading likeliest under all three images is kept: here the as-is reading is spoiled (a
-    symbol swapped), and it is outvoted either way."""
+    """When the readings of the resized image and of the image as it is differ and neither
+    is clearly likelier, the image is read a third time, at the larger size enlarged by the
+    factor between the two, and the reading likeliest under all three images is kept: here
+    the as-is reading is spoiled (a symbol swapped), and it is outvoted either way."""
     from scipix.recognizer import RecognizerSettings
 
-    gray = mathtext(r"x^{2}+y^{2}=z^{2}", dpi=110)  # both sizes read it right
+    gray = mathtext(r"x^{2}+y^{2}=z^{2}", dpi=dpi)  # both sizes read it right
     rec = Recognizer.from_name()
     decode, resize = rec._decode, rec._read_resized
     scales: list[float] = []
@@ -468,14 +469,15 @@ def test_small_symbols_whose_sizes_disagree_are_read_at_a_third_size(
     monkeypatch.setattr(rec, "_decode", spoiled)
     monkeypatch.setattr(rec, "_read_resized", resized)
     reading = rec.read(gray)  # the spoiled reading is far less likely: no third size needed
-    assert reading is not None and reading.agreement is False and scales == [1.5]
+    assert reading is not None and reading.agreement is False and scales == sizes[:1]
     assert " ".join(reading.tokens) == "x ^ { 2 } + y ^ { 2 } = z ^ { 2 }"
 
     monkeypatch.setattr(predictor, "THIRD_SIZE_MARGIN", math.inf)  # a close call
     scales.clear()
     reading = rec.read(gray)
     assert reading is not None and reading.agreement is False
-    assert scales == [1.5, 2.25]  # the preferred size, then the third size
+    # the preferred size, then the larger size enlarged by the factor between the two
+    assert scales == pytest.approx(sizes)
     assert " ".join(reading.tokens) == "x ^ { 2 } + y ^ { 2 } = z ^ { 2 }"
     assert reading.cross_logp is not None and reading.cross_logp > -1.0
 
@@ -483,4 +485,4 @@ def test_small_symbols_whose_sizes_disagree_are_read_at_a_third_size(
     monkeypatch.setattr(two, "_decode", spoiled)
     monkeypatch.setattr(two, "_read_resized", resized)
     scales.clear()
-    assert two.read(gray) is not None and scales == [1.5]
+    assert two.read(gray) is not None and scales == sizes[:1]

@@ -37,7 +37,7 @@ from scipix.types import BoundingBox, OcrResult, Timings
 # similarity cache's producer tag includes it, so stale answers are dropped)
 PIPELINE_REVISION = 4
 PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the model reads best
-# the two sizes' differing readings of small symbols get a third size unless one is likelier
+# the two sizes' differing readings of a clean image get a third size unless one is likelier
 # than the other by this many nats over both images
 THIRD_SIZE_MARGIN = 5.0
 
@@ -67,8 +67,9 @@ class RecognizerSettings:
     # encodings together (each reading scored on the other's: one decoder run each) rather
     # than the more confident one; the same among a scan's threshold readings
     cross_check: bool = True
-    # with cross_check, when the two sizes' readings of an enlarged clean image differ, also
-    # read it enlarged once more by the same factor (x2.25) and keep the likeliest of three
+    # with cross_check, when the two sizes' readings of a clean image differ, also read it
+    # at the larger of the two sizes enlarged by the factor between them (x2.25 after x1.5,
+    # x1.33 after x0.75) and keep the likeliest of three
     third_size: bool = True
 
 
@@ -250,7 +251,7 @@ class Recognizer:
         are far from about 19 px (as at 225 dpi) is read resized by the one of
         ``retry_scales`` that brings them nearest; unless that reading is sure (confidence at
         least ``retry_below``, under 1) the image is read as it is too; when the two differ,
-        the likeliest is kept (:class:`Ballot`; small symbols get a third size), and the
+        the likeliest is kept (:class:`Ballot`; a clean image gets a third size), and the
         reading kept knows whether the other agreed and how likely its tokens are under the
         other images. Scans and photos are read
         as they are first (resizing enlarges their noise). None when there is nothing to
@@ -288,10 +289,10 @@ class Recognizer:
         ballot = Ballot(self.model)
         ballot.add(best)
         ballot.add(other)
-        small = scale > 1.0 and not pre.noisy
-        if small and self.settings.third_size and ballot.margin() < THIRD_SIZE_MARGIN:
-            # small symbols: the image enlarged once more by the same factor
-            third = self._read_resized(img, scale * scale, best.decoded)
+        close = ballot.margin() < THIRD_SIZE_MARGIN
+        if self.settings.third_size and not pre.noisy and close:
+            # the larger of the two sizes, enlarged once more by the factor between them
+            third = self._read_resized(img, max(scale, 1.0) * max(scale, 1.0 / scale), best.decoded)
             if third is not None and third.memory is not None:
                 ballot.add(third)
         kept, cross = ballot.likeliest()
