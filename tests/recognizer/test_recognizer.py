@@ -199,6 +199,13 @@ def test_small_symbols_are_read_at_the_preferred_size_first(mathtext: Render) ->
     assert large is not None and large.scale == 1.0  # already near the preferred size
 
 
+def test_resized_readings_stay_within_the_pixel_limit(recognizer: Recognizer) -> None:
+    """Small symbols are read enlarged, but never beyond the pixel limit of an input image."""
+    assert recognizer._rescale_for(8.0, (400, 2000)) == 1.5
+    assert recognizer._rescale_for(8.0, (6000, 6000)) is None  # 81 MP enlarged
+    assert recognizer._rescale_for(30.0, (6000, 6000)) == 0.75  # shrinking is fine
+
+
 def test_retry_settings_come_from_config() -> None:
     from scipix.config import load_settings
     from scipix.engines.local import LocalEngine

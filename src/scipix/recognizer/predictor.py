@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from scipix.engines.base import RecognizeOptions
 from scipix.errors import ConfigError
 from scipix.formats import to_markdown
-from scipix.io import DecodedImage, ImageSource, load_image
+from scipix.io import DEFAULT_MAX_PIXELS, DecodedImage, ImageSource, load_image
 from scipix.postprocess import (
     check_latex,
     compact_latex,
@@ -40,6 +40,8 @@ PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the mode
 # the two sizes' differing readings of a clean image get a third size unless one is likelier
 # than the other by this many nats over both images
 THIRD_SIZE_MARGIN = 5.0
+# an image is not read resized beyond as many pixels as an input image may have
+MAX_RESIZED_PIXELS = DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,14 @@ class RecognizerSettings:
 
 
 _DEGREES = {0: 0.0, 1: 90.0, 2: 180.0, 3: -90.0}  # counter-clockwise turns -> degrees
+
+
+def _fits(shape: tuple[int, ...], scale: float) -> bool:
+    """Whether an image of ``shape`` resized by ``scale`` stays within 4x its longer side and
+    ``MAX_RESIZED_PIXELS``."""
+    h, w = shape[:2]
+    size = (round(w * scale), round(h * scale))
+    return max(size) <= 4 * max(h, w, 1) and size[0] * size[1] <= MAX_RESIZED_PIXELS
 
 
 def _unrotate(box: BoundingBox, turns: int, width: int, height: int) -> BoundingBox:
@@ -289,10 +299,16 @@ class Recognizer:
         ballot = Ballot(self.model)
         ballot.add(best)
         ballot.add(other)
+        # the larger of the two sizes, enlarged once more by the factor between them
+        third_scale = max(scale, 1.0) * max(scale, 1.0 / scale)
         close = ballot.margin() < THIRD_SIZE_MARGIN
-        if self.settings.third_size and not pre.noisy and close:
-            # the larger of the two sizes, enlarged once more by the factor between them
-            third = self._read_resized(img, max(scale, 1.0) * max(scale, 1.0 / scale), best.decoded)
+        if (
+            self.settings.third_size
+            and not pre.noisy
+            and close
+            and _fits(img.gray.shape, third_scale)
+        ):
+            third = self._read_resized(img, third_scale, best.decoded)
             if third is not None and third.memory is not None:
                 ballot.add(third)
         kept, cross = ballot.likeliest()
@@ -311,7 +327,7 @@ class Recognizer:
         scale = min(self.settings.retry_scales, key=distance)
         h, w = shape
         size = (round(w * scale), round(h * scale))
-        if distance(scale) >= distance(1.0) or max(size) > 4 * max(h, w, 1) or min(size) < 4:
+        if distance(scale) >= distance(1.0) or not _fits(shape, scale) or min(size) < 4:
             return None
         return scale
 
