@@ -112,8 +112,8 @@ class LocalEngineConfig(Section):
     # enlarged by the factor between the two (x2.25 or x1.33), keeping the likeliest of three
     third_size: bool = True
     # scans and photos whose reading's confidence is under scan_below are also read
-    # binarised at these multiples of their threshold, the most confident reading kept
-    # ([]: off)
+    # binarised at these multiples of their threshold, the likeliest reading kept (the
+    # most confident without cross_check; []: off)
     scan_thresholds: list[float] = Field(default_factory=lambda: [0.9, 1.1])
     scan_below: float = Field(default=0.5, ge=0.0, le=1.0)
 

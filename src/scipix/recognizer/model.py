@@ -217,21 +217,18 @@ class SequenceModel:
                 proposal = self._predictable(hyp.ids, max_len - pos - 1)
             logp, grown, where = self._run([tok, *proposal], pos, past, cross)
             best = logp.argmax(-1)
-            n = 0
-            while n < len(proposal) and best[n] == proposal[n]:
-                n += 1
+            n = _shared(best[: len(proposal)].tolist(), proposal)  # the guesses it agrees with
             past = grown if n == len(proposal) else _trimmed(grown, pos + n + 1)
+            hyp.past = past  # the inputs fed so far: every token read but the newest
             for m in range(n + 1):
                 tok = int(best[m])
                 if tok == EOS:
-                    hyp.past = past  # it holds every token read (and maybe a few more)
                     return self._decoded(hyp, True, float(logp[m, EOS]))
                 hyp.ids.append(tok)
                 hyp.probs.append(math.exp(float(logp[m, tok])))
                 hyp.align.append(int(where[m]))
             pos += n + 1
             at += n  # where the draft has the token read last
-            hyp.past = past
             if at < len(draft) and draft[at] == tok:
                 grow = n == len(proposal) and lost == 0
                 at, lost = at + 1, 0

@@ -62,7 +62,7 @@ class RecognizerSettings:
     draft_retry: bool = True
     # scans and photos (noisy paper) whose reading is unsure (confidence, agreement aside,
     # under scan_below) are also read binarised at these multiples of their threshold (blur
-    # and toner merge or break glyphs); the most confident reading is kept
+    # and toner merge or break glyphs); the likeliest reading is kept (see cross_check)
     scan_thresholds: tuple[float, ...] = (0.9, 1.1)
     scan_below: float = 0.5
     # when the two sizes' readings differ, keep the one whose tokens are likelier under both

@@ -140,10 +140,10 @@ class Ballot:
     distinct token sequence's log-probability summed over all the images' encodings. Each
     reading is scored on the others' encodings in one teacher-forced decoder run each, from
     where it parts from the image's own reading (an image that read the same tokens gives its
-    own log-probability). Keeping the likeliest
-    picks the right one of differing readings more often than their confidences do: at 150
-    dpi, of the two sizes' readings, 172 against 165 of the 429 im2latex formulas whose
-    readings differ, 109 against 98 of 402 held-out arXiv formulas."""
+    own log-probability). Keeping the likeliest picks the right one of differing readings
+    more often than their confidences do: at 150 dpi, of the two sizes' readings, 172
+    against 165 of the 429 im2latex formulas whose readings differ, 109 against 98 of 402
+    held-out arXiv formulas."""
 
     def __init__(self, model: SequenceModel) -> None:
         self._model = model
