@@ -9,9 +9,9 @@
         src/scipix/models:symbolseq-v4      # speculative decoding off / on
 
 Each argument is DIR:NAME[:flag], flag one of noretry, nodraft, plain, nocross, nothird,
-below=X, where DIR holds
-NAME-encoder.onnx, NAME-decoder.onnx, NAME-vocab.json and optionally NAME-ngrams.json
-(SHA-256 taken from the files themselves); ``noretry`` reads every image once, as it is (no
+norespace, below=X, where DIR holds
+NAME-encoder.onnx, NAME-decoder.onnx, NAME-vocab.json and optionally NAME-ngrams.json and
+the spacing table (SHA-256 taken from the files themselves); ``noretry`` reads every image once, as it is (no
 resizing towards the preferred symbol size, no second reading); ``nodraft`` decodes the
 second reading without checking the first reading's tokens many per run
 (``draft_retry``); ``plain`` also leaves out the table of predictable tokens, so every
@@ -19,7 +19,8 @@ token takes a decoder run of its own; ``below=X`` reads the image a second way o
 the first reading's confidence is under X (``retry_below``; the default 1.0 always reads
 it both ways); ``nocross`` keeps the more confident of two differing readings instead of
 the one likelier under both images' encodings (``cross_check``); ``nothird`` reads no third
-size when the two differ (``third_size``).
+size when the two differ (``third_size``); ``norespace`` sets no explicit spaces from the
+measured gaps, only drops those the ink does not show (``respace``).
 The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """
@@ -67,6 +68,12 @@ def build(spec: str) -> Recognizer:
         ngrams=ngrams.name if ngrams.is_file() else None,
         ngrams_sha256=sha256_file(ngrams) if ngrams.is_file() else "",
     )
+    # the spacing table (shipped beside the models; optional for older model folders)
+    spacing = d / (base.spacing or "")
+    if base.spacing is None or not spacing.is_file():
+        cfg = replace(cfg, spacing=None, spacing_sha256="")
+    else:
+        cfg = replace(cfg, spacing_sha256=sha256_file(spacing))
     settings = None
     if flag == "noretry":
         settings = RecognizerSettings(retry_scales=())
@@ -79,13 +86,16 @@ def build(spec: str) -> Recognizer:
         settings = RecognizerSettings(cross_check=False)
     elif flag == "nothird":
         settings = RecognizerSettings(third_size=False)
+    elif flag == "norespace":
+        settings = RecognizerSettings(respace=False)
     elif flag.startswith("below="):
         settings = RecognizerSettings(retry_below=float(flag.removeprefix("below=")))
     elif flag:
         raise SystemExit(
-            f"unknown flag {flag!r} in {spec!r} (noretry, nodraft, plain, nocross, nothird or below=X)"
+            f"unknown flag {flag!r} in {spec!r} (noretry, nodraft, plain, nocross, nothird, norespace or below=X)"
         )
-    return Recognizer(cfg, SequenceModel(cfg.files(d), num_threads=1), settings=settings)
+    model = SequenceModel(cfg.files(d), num_threads=1)
+    return Recognizer(cfg, model, settings=settings, spacing=cfg.spacing_table(d))
 
 
 def main() -> None:

@@ -111,6 +111,9 @@ class LocalEngineConfig(Section):
     # with cross_check, two differing readings of a clean image: read it at the larger size
     # enlarged by the factor between the two (x2.25 or x1.33), keeping the likeliest of three
     third_size: bool = True
+    # set the explicit spaces between side-by-side symbols (\, \; \quad ...) from the
+    # measured gaps (the model's spacing table); false: only drop spaces the ink does not show
+    respace: bool = True
     # scans and photos whose reading's confidence is under scan_below are also read
     # binarised at these multiples of their threshold, the likeliest reading kept (the
     # most confident without cross_check; []: off)

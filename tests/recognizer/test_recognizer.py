@@ -238,7 +238,7 @@ def _components(boxes: list[list[int]]) -> Components:
 
 
 def test_math_spaces_need_room_in_the_image() -> None:
-    from scipix.recognizer.reading import drop_unsupported_spaces
+    from scipix.recognizer.spacing import drop_unsupported_spaces
 
     # three symbols 20 px tall: a, then b 4 px later (0.2 heights), then c 16 px later (0.8)
     comps = _components([[0, 0, 10, 20], [14, 0, 24, 20], [40, 0, 50, 20]])

@@ -40,6 +40,7 @@ class LocalEngine:
                 retry_scales=tuple(cfg.retry_scales),
                 cross_check=cfg.cross_check,
                 third_size=cfg.third_size,
+                respace=cfg.respace,
                 scan_thresholds=tuple(cfg.scan_thresholds),
                 scan_below=cfg.scan_below,
             ),

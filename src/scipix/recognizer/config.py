@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scipix.recognizer.model import ModelFiles
+from scipix.recognizer.spacing import SpacingTable
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
@@ -31,6 +32,9 @@ class ModelConfig:
     sha256: tuple[str, str, str]  # encoder, decoder, vocab
     ngrams: str | None = None  # predictable tokens (training/ngrams.py): faster greedy decoding
     ngrams_sha256: str = ""
+    # symbol heights and natural gaps in em (training/spacing.py): explicit spaces from gaps
+    spacing: str | None = None
+    spacing_sha256: str = ""
     crop_size: int = 24
     max_components: int = 256
     max_tokens: int = 200
@@ -44,12 +48,19 @@ class ModelConfig:
                 self.name,
                 self.sha256,
                 self.ngrams_sha256,
+                self.spacing_sha256,
                 self.beam_width,
                 self.max_tokens,
                 self.calibration,
             ]
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def spacing_table(self, model_dir: Path | None = None) -> SpacingTable | None:
+        """The spacing table (checked against its SHA-256), or None when the model has none."""
+        if self.spacing is None:
+            return None
+        return SpacingTable.load((model_dir or MODELS_DIR) / self.spacing, self.spacing_sha256)
 
     def files(self, model_dir: Path | None = None) -> ModelFiles:
         d = model_dir or MODELS_DIR
@@ -79,6 +90,9 @@ MODELS: dict[str, ModelConfig] = {
         # training/.cache/pk_new --vocab ... (v4's training formulas): 7,247 contexts of 1-2 tokens
         ngrams="symbolseq-v4-ngrams.json",
         ngrams_sha256="883c438d05486a2b732dbc18c3f737279e782295daf5415f94a0b69afc2a40f8",
+        # python training/spacing.py --out ...: 3,000 training formulas at 100 / 150 / 300 dpi
+        spacing="spacing-v1.json",
+        spacing_sha256="cc945293377e90c816cbf10e0f2049cd64061aac1d8dd202e555346d3ce2fb37",
         # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878
         # (v2); the stutter weight (-1.7162) from the same refit for v3, whose other weights
         # (AUROC 0.856 -> 0.859) were not taken, so unstuttered readings keep their confidence;

@@ -29,13 +29,14 @@ from scipix.postprocess import (
 from scipix.preprocess import Preprocessed, Preprocessor
 from scipix.recognizer.config import MODELS, ModelConfig
 from scipix.recognizer.model import Decoded, SequenceModel
-from scipix.recognizer.reading import Ballot, Reading, drop_unsupported_spaces
+from scipix.recognizer.reading import Ballot, Reading
 from scipix.recognizer.segment import Components, segment
+from scipix.recognizer.spacing import SpacingTable, drop_unsupported_spaces, respace
 from scipix.types import BoundingBox, OcrResult, Timings
 
 # bumped whenever preprocessing or postprocessing changes what the same model answers (the
 # similarity cache's producer tag includes it, so stale answers are dropped)
-PIPELINE_REVISION = 4
+PIPELINE_REVISION = 5
 PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the model reads best
 # the two sizes' differing readings of a clean image get a third size unless one is likelier
 # than the other by this many nats over both images
@@ -73,6 +74,10 @@ class RecognizerSettings:
     # at the larger of the two sizes enlarged by the factor between them (x2.25 after x1.5,
     # x1.33 after x0.75) and keep the likeliest of three
     third_size: bool = True
+    # set the explicit spaces between side-by-side symbols from the measured gaps (the
+    # model's spacing table); off, or without a table: only drop spaces where the ink
+    # shows none
+    respace: bool = True
 
 
 _DEGREES = {0: 0.0, 1: 90.0, 2: 180.0, 3: -90.0}  # counter-clockwise turns -> degrees
@@ -108,11 +113,13 @@ class Recognizer:
         model: SequenceModel,
         preprocessor: Preprocessor | None = None,
         settings: RecognizerSettings | None = None,
+        spacing: SpacingTable | None = None,
     ) -> None:
         self.config = config
         self.model = model
         self.preprocessor = preprocessor or Preprocessor()
         self.settings = settings or RecognizerSettings()
+        self.spacing = spacing
 
     @classmethod
     def from_name(
@@ -132,7 +139,7 @@ class Recognizer:
         if beam_width:
             config = replace(config, beam_width=beam_width)
         model = SequenceModel(config.files(model_dir), num_threads=num_threads or 1)
-        return cls(config, model, preprocessor, settings)
+        return cls(config, model, preprocessor, settings, config.spacing_table(model_dir))
 
     def recognize(
         self, image: DecodedImage | ImageSource, options: RecognizeOptions | None = None
@@ -376,7 +383,10 @@ class Recognizer:
         )
         # the vocabulary writes a control space "\ " as a bare backslash (whitespace stripped)
         tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
-        tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
+        if self.spacing is not None and self.settings.respace:
+            tokens = respace(tokens, dec.alignment, comps, self.spacing)
+        else:
+            tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
         # valid: balanced groups, no double script, no array row wider than its columns
         balanced = check_latex(tokens).ok
         fixed = widen_array_columns(

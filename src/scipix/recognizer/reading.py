@@ -12,12 +12,7 @@ from scipix.recognizer.model import Cache, Decoded, SequenceModel
 from scipix.recognizer.segment import Components
 
 _STRUCTURAL = frozenset({"{", "}", "^", "_", "&", "\\\\", "\\left", "\\right"})
-# explicit math spaces, and a gap (in symbol heights) between the ink on either side below
-# which one is dropped; measured at 150 dpi on 1,000 im2latex formulas and 1,000 held-out
-# arXiv formulas (+1.3 and +0.6 points image match)
-_MATH_SPACES = frozenset({"\\,", "\\:", "\\;"})
-MIN_SPACE_GAP = 0.45
-_NO_INK = frozenset({"{", "}", "^", "_", "\\ ", "~", "\\quad", "\\qquad", *_MATH_SPACES})
+_NO_INK = frozenset({"{", "}", "^", "_", "\\ ", "~", "\\quad", "\\qquad", "\\,", "\\:", "\\;"})
 # tokens that legitimately come twice from one component (dots, punctuation, spaces)
 _REPEATABLE = frozenset({*_NO_INK, *_STRUCTURAL, ".", ",", ";", ":", "'", "\\!", "\\ldots"})
 
@@ -100,39 +95,6 @@ class Reading:
             disagree,
             max(cross, -20.0),
         )
-
-
-def drop_unsupported_spaces(
-    tokens: list[str], alignment: list[int], comps: Components
-) -> list[str]:
-    """Drop explicit math spaces (``\\,`` ``\\:`` ``\\;``) where the ink on either side is
-    closer than ``MIN_SPACE_GAP`` symbol heights: the model writes them from habit (papers
-    use ``\\,`` often) where the image shows none. ``alignment`` gives each token's component."""
-    out: list[str] = []
-    for i, t in enumerate(tokens):
-        if t in _MATH_SPACES:
-            gap = _gap_around(tokens, alignment, comps, i)
-            if gap is not None and gap < MIN_SPACE_GAP:
-                continue
-        out.append(t)
-    return out
-
-
-def _gap_around(tokens: list[str], alignment: list[int], comps: Components, i: int) -> float | None:
-    """The horizontal gap, in symbol heights, between the components of the inked tokens
-    before and after token ``i``; None when they are unknown or the same component."""
-    j = i - 1
-    while j >= 0 and tokens[j] in _NO_INK:
-        j -= 1
-    k = i + 1
-    while k < len(tokens) and tokens[k] in _NO_INK:
-        k += 1
-    if j < 0 or k >= len(tokens):
-        return None
-    a, b = alignment[j], alignment[k]
-    if a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
-        return None
-    return float(comps.boxes[b][0] - comps.boxes[a][2]) / max(comps.scale, 1.0)
 
 
 class Ballot:

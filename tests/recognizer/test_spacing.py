@@ -1,0 +1,119 @@
+"""Explicit math spaces set from the measured gaps (scipix.recognizer.spacing)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scipix.errors import ModelError
+from scipix.recognizer import MODELS, Recognizer, RecognizerSettings
+from scipix.recognizer.spacing import SpacingTable, choose, respace, slots
+from scipix.render.tex import TexRenderer, tex_available
+
+
+def _pairs(latex: str) -> list[tuple[str, str, str]]:
+    tokens = latex.split()
+    return [(tokens[s.left], tokens[s.right], s.key) for s in slots(tokens)]
+
+
+def test_slots_pair_symbols_side_by_side_at_base_level() -> None:
+    pairs = _pairs(r"a = - b ^ { 2 } \, c")
+    # a unary minus after a relation spaces as an ordinary symbol; after a script the left
+    # atom is the script's base
+    assert pairs == [
+        ("a", "=", "ord>rel>glyph"),
+        ("=", "-", "rel>ord>glyph"),
+        ("-", "b", "ord>ord>glyph"),
+        ("2", "c", "ord>ord>script"),
+    ]
+    # an operator's limits make its atom an operator; symbols inside scripts pair with none
+    assert _pairs(r"\int _ { 0 } ^ { 1 } x") == [("1", "x", "op>ord>script")]
+    # a numerator's last symbol and its denominator's first are not side by side
+    assert _pairs(r"\frac { a } { b } c") == [("b", "c", "ord>ord>frac")]
+    # operators with limits below them and operator names start right of their ink: no pair
+    assert _pairs(r"= \sum _ { i } x") == [("i", "x", "op>ord>script")]
+    assert _pairs(r"x \sin y") == [("\\sin", "y", "op>ord>glyph")]
+
+
+def test_choose_keeps_the_models_spaces_unless_the_gap_contradicts_them() -> None:
+    assert choose(0.0, 0.02) is None  # no space read, none measured
+    assert choose(1 / 6, 0.17) is None  # a thin space read and measured
+    assert choose(1 / 6, 0.0) == ()  # a thin space read where the symbols touch
+    assert choose(0.326, 1.0) == ("\\quad",)  # a control space read, a quad measured
+    assert choose(1.0, 1.97) == ("\\qquad",)
+    assert choose(0.0, 1.0) == ("\\quad",)  # a quad measured where none was read
+    assert choose(1 / 6, 0.33) == ("\\ ",)  # a thin space read, a control space measured
+    # a small gap where none was read is left alone: natural gaps spread too much
+    assert choose(0.0, 0.2) is None
+
+
+def test_the_table_is_checked_against_its_sha256(tmp_path: Path) -> None:
+    config = MODELS["symbolseq-v4"]
+    assert config.spacing is not None
+    table = config.spacing_table()
+    assert table is not None and table.natural and table.heights
+    src = Path(__file__).resolve().parents[2] / "src" / "scipix" / "models" / config.spacing
+    bad = tmp_path / config.spacing
+    shutil.copy(src, bad)
+    bad.write_text(bad.read_text(encoding="utf-8").replace("0", "1", 1), encoding="utf-8")
+    with pytest.raises(ModelError, match="SHA-256"):
+        SpacingTable.load(bad, config.spacing_sha256)
+    with pytest.raises(ModelError, match="not found"):
+        SpacingTable.load(tmp_path / "missing.json", config.spacing_sha256)
+
+
+@pytest.fixture(scope="module")
+def plain() -> Recognizer:
+    """The shipped recognizer without respacing: its readings keep the model's spaces."""
+    return Recognizer.from_name(settings=RecognizerSettings(respace=False))
+
+
+@pytest.mark.skipif(not tex_available(), reason="latex and dvipng render the formulas")
+@pytest.mark.parametrize("dpi", [100, 150, 300])
+def test_spaces_are_set_from_the_gaps_of_a_tex_render(plain: Recognizer, dpi: int) -> None:
+    """The model's reading of a TeX render with its spaces spoiled: respacing restores the
+    widths the image shows and drops what it does not show."""
+    image = TexRenderer().render([r"a+b=c \qquad x=y \quad z ."], dpi)[0]
+    assert image is not None
+    reading = plain.read(image)
+    assert reading is not None
+    dec = reading.decoded
+    tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
+    table = plain.config.spacing_table()
+    assert table is not None
+    # the model reads the wide spaces as wide ones (at 100 dpi it takes the quad for a
+    # second qquad): respacing gives each its measured width
+    expected = respace(tokens, dec.alignment, reading.components, table)
+    assert expected is not None
+    assert [t for t in expected if t.startswith("\\q")] == ["\\qquad", "\\quad"]
+    assert [t for t in expected if not t.startswith("\\q")] == [
+        t for t in tokens if not t.startswith("\\q")
+    ]
+    # the wide spaces read as a thin one and a control space; a thin space before the
+    # final full stop and around the plus, where the symbols sit at their natural distance
+    wrong = {"\\qquad": "\\,", "\\quad": "\\ "}
+    spoiled = [wrong.get(t, t) for t in tokens]
+    align = list(dec.alignment)
+    for symbol in (".", "+"):
+        k = spoiled.index(symbol)
+        spoiled.insert(k, "\\,")
+        align.insert(k, align[k])
+    assert respace(spoiled, align, reading.components, table) == expected
+
+
+def test_respacing_is_a_setting(plain: Recognizer) -> None:
+    assert plain.settings.respace is False
+    assert Recognizer.from_name().settings.respace is True
+    assert Recognizer.from_name().spacing is not None
+
+
+def test_respacing_comes_from_the_config_and_changes_the_cache_producer() -> None:
+    from scipix.config import load_settings
+    from scipix.engines.local import LocalEngine
+    from scipix.engines.registry import cache_producer
+
+    off = load_settings(None, {"engines.local.respace": False})
+    assert LocalEngine(off).recognizer.settings.respace is False
+    assert cache_producer(off) != cache_producer(load_settings(None, {}))

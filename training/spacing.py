@@ -1,0 +1,189 @@
+"""The spacing table: symbol heights and natural gaps in em, measured on TeX renders.
+
+Takes training-pool formulas that contain explicit spaces (the shuffled pool of
+``build_dataset.py``, seed 1234; ``--n`` formulas from each ``--start``), renders them with
+TeX at 12 pt (1 em = 12 / 72.27 inch) at each ``--dpis``, segments them as inference does
+and finds each truth token's component by teacher forcing the shipped model (the
+cross-attention's choice, as greedy decoding reports it). Then, with
+``scipix.recognizer.spacing.slots`` (pairs of base-level symbols side by side):
+
+- ``heights``: each symbol's median ink height in em (seen 15+ times; symbols TeX may
+  enlarge left out);
+- ``natural``: each pair class's (left atom > right atom > what closes between) median ink
+  gap in em where no explicit space stands between (seen 20+ times);
+- ``after`` / ``before``: each symbol's side bearing, how much wider than its class's the
+  gap after / before it is (medians of what is left, alternating, shrunk towards 0; seen
+  15+ times): ``\\left(`` opens an inner atom that TeX spaces from a letter, ``f`` leans over.
+
+It prints how the gaps left over after the natural gap spread for each explicit space
+(what ``respace`` reads them by). Deterministic for a given model and TeX installation.
+
+    python training/spacing.py --out src/scipix/models/spacing-v1.json
+
+Prints the file's SHA-256 for ``scipix.recognizer.config``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+
+from build_dataset import load_formulas
+from scipix.preprocess import Preprocessor
+from scipix.recognizer.config import MODELS
+from scipix.recognizer.model import BOS, SequenceModel
+from scipix.recognizer.segment import Components, segment
+from scipix.recognizer.spacing import _OPS, SPACE_WIDTHS, _gap, atom_components, slots
+from scipix.render import TexRenderer
+
+FONT_PT = 12
+
+
+def measure(
+    formulas: list[str], dpi: int, model: SequenceModel
+) -> list[tuple[list[str], list[int], Components, float]]:
+    """Each rendered formula's tokens (control spaces as ``\\ ``), teacher-forced alignment,
+    components and em in pixels."""
+    pre = Preprocessor()
+    out = []
+    images = TexRenderer(font_size=FONT_PT).render(formulas, dpi)
+    for f, img in zip(formulas, images, strict=True):
+        if img is None:
+            continue
+        p = pre(img)
+        if p.is_blank:
+            continue
+        comps = segment(p.ink)
+        raw = f.split()
+        ids = model._ids(raw)
+        if not len(comps) or len(ids) >= int(model.cfg["max_len"]) - 1:
+            continue
+        memory = model.encode(comps.crops, comps.features)
+        _, _, align = model._run([BOS, *ids], 0, model._empty_cache, memory)
+        tokens = ["\\ " if t == "\\" else t for t in raw]
+        out.append((tokens, [int(a) for a in align[: len(ids)]], comps, FONT_PT / 72.27 * dpi))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--model", default="symbolseq-v4", help="aligns the tokens to components")
+    ap.add_argument("--dpis", default="100,150,300")
+    ap.add_argument("--n", type=int, default=1000, help="formulas per dpi")
+    ap.add_argument("--start", type=int, default=0, help="first formula of the shuffled pool")
+    args = ap.parse_args()
+    pool, _ = load_formulas(1234, 5)
+    model = SequenceModel(MODELS[args.model].files())
+    heights: dict[str, list[float]] = defaultdict(list)
+    gaps: list[Gap] = []
+    start = args.start
+    for dpi in (int(d) for d in args.dpis.split(",")):
+        chosen: list[str] = []
+        while len(chosen) < args.n:
+            f = pool[start]
+            start += 1
+            if set(f.split()) & (set(SPACE_WIDTHS) | {"\\"}):
+                chosen.append(f)
+        for tokens, align, comps, em in measure(chosen, dpi, model):
+            for s in slots(tokens):
+                a, b = align[s.left], align[s.right]
+                if a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
+                    continue
+                for k, c in ((s.left, a), (s.right, b)):
+                    t = tokens[k]
+                    if not t.startswith(("\\left", "\\right")) and t not in _OPS:
+                        heights[t].append(float(comps.boxes[c][3] - comps.boxes[c][1]) / em)
+                gap = _gap(comps, atom_components(tokens, align, s, len(comps)), b)
+                if gap is not None:
+                    width = sum(SPACE_WIDTHS[tokens[i]] for i in s.spaces)
+                    after = tokens[s.left] if s.key.endswith(">glyph") else ""
+                    gaps.append(Gap(s.key, after, tokens[s.right], gap / em, width))
+        print(f"{dpi} dpi: {len(chosen)} formulas", flush=True)
+    table = fit(heights, gaps)
+    for w in sorted({round(g.width, 3) for g in gaps}):
+        r = [
+            g.em - predicted(table, g)
+            for g in gaps
+            if round(g.width, 3) == w and g.key in table["natural"]
+        ]
+        if len(r) >= 20:
+            q = np.percentile(r, [2, 10, 50, 90, 98]).round(3).tolist()
+            print(f"spaces {w:.3f} em: {len(r)} gaps, residual 2/10/50/90/98%: {q}")
+    args.out.write_text(json.dumps(table, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
+    print(
+        f"{args.out}: {len(table['heights'])} heights, {len(table['natural'])} pairs, sha256 {digest}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    key: str  # the slot's pair class
+    after: str  # the left symbol when the atom is that symbol alone, else ""
+    before: str  # the right symbol
+    em: float  # the measured ink gap in em
+    width: float  # the explicit spaces between, in em
+
+
+def predicted(table: dict[str, dict[str, float]], g: Gap) -> float:
+    """The gap a slot would have without explicit spaces (the table's pair class, corrected
+    for the two symbols' side bearings)."""
+    return (
+        table["natural"][g.key]
+        + table["after"].get(g.after, 0.0)
+        + table["before"].get(g.before, 0.0)
+    )
+
+
+def fit(heights: dict[str, list[float]], gaps: list[Gap]) -> dict[str, dict[str, float]]:
+    """Medians: heights (15+ samples), each pair class's gap without spaces (20+), then each
+    symbol's bearing after / before it (15+; alternating, shrunk towards 0 by n / (n + 20))."""
+    bare = [g for g in gaps if g.width == 0]
+    by_key: dict[str, list[float]] = defaultdict(list)
+    for g in bare:
+        by_key[g.key].append(g.em)
+    natural = {k: float(np.median(v)) for k, v in by_key.items() if len(v) >= 20}
+    bare = [g for g in bare if g.key in natural]
+    after: dict[str, float] = {}
+    before: dict[str, float] = {}
+
+    def shrunk(groups: dict[str, list[float]]) -> dict[str, float]:
+        return {
+            t: float(np.median(v)) * len(v) / (len(v) + 20)
+            for t, v in groups.items()
+            if t and len(v) >= 15
+        }
+
+    for _ in range(4):
+        groups: dict[str, list[float]] = defaultdict(list)
+        for g in bare:
+            groups[g.after].append(g.em - natural[g.key] - before.get(g.before, 0.0))
+        after = shrunk(groups)
+        groups = defaultdict(list)
+        for g in bare:
+            groups[g.before].append(g.em - natural[g.key] - after.get(g.after, 0.0))
+        before = shrunk(groups)
+    return {
+        "heights": {
+            t: round(float(np.median(v)), 4) for t, v in sorted(heights.items()) if len(v) >= 15
+        },
+        "natural": {k: round(v, 4) for k, v in sorted(natural.items())},
+        "after": {t: round(v, 4) for t, v in sorted(after.items()) if abs(v) >= 0.005},
+        "before": {t: round(v, 4) for t, v in sorted(before.items()) if abs(v) >= 0.005},
+    }
+
+
+if __name__ == "__main__":
+    main()
