@@ -105,7 +105,7 @@ def main() -> None:
                     t = tokens[k]
                     if not t.startswith(("\\left", "\\right")) and t not in _OPS:
                         heights[t].append(float(comps.boxes[c][3] - comps.boxes[c][1]) / em)
-                gap = _gap(comps, atom_components(tokens, align, s, len(comps)), b)
+                gap = _gap(comps.boxes.tolist(), atom_components(tokens, align, s, len(comps)), b)
                 if gap is not None:
                     width = sum(SPACE_WIDTHS[tokens[i]] for i in s.spaces)
                     after = tokens[s.left] if s.key.endswith(">glyph") else ""

@@ -31,7 +31,8 @@ from scipix.recognizer.config import MODELS, ModelConfig
 from scipix.recognizer.model import Decoded, SequenceModel
 from scipix.recognizer.reading import Ballot, Reading
 from scipix.recognizer.segment import Components, segment
-from scipix.recognizer.spacing import SpacingTable, drop_unsupported_spaces, respace
+from scipix.recognizer.spacing import SpacingTable, drop_unsupported_spaces
+from scipix.recognizer.spacing import respace as set_spaces
 from scipix.types import BoundingBox, OcrResult, Timings
 
 # bumped whenever preprocessing or postprocessing changes what the same model answers (the
@@ -158,6 +159,7 @@ class Recognizer:
         turns = 0
         if self.settings.auto_rotate:
             reading, turns = self._best_orientation(img, pre.ink.shape, reading)
+        reading = self._respaced(reading)
         t3 = time.perf_counter()
         tokens = reading.tokens
         latex = compact_latex(tokens) if opts.rm_spaces else " ".join(tokens)
@@ -357,7 +359,8 @@ class Recognizer:
         pre = self.preprocessor(gray)
         if pre.is_blank:
             return None
-        return self._read_upright(load_image(gray), pre)
+        reading = self._read_upright(load_image(gray), pre)
+        return None if reading is None else self._respaced(reading)
 
     def read_ink(
         self,
@@ -381,10 +384,17 @@ class Recognizer:
         dec = self.model.decode(
             mem, max_len=self.config.max_tokens, beam=self.config.beam_width, draft=draft
         )
+        tokens, valid = self._tokens(dec, comps, respace=False)
+        return Reading(tokens, dec, valid, comps, offset, memory=mem)
+
+    def _tokens(self, dec: Decoded, comps: Components, *, respace: bool) -> tuple[list[str], bool]:
+        """The LaTeX tokens of a decoding, cleaned up, and whether the model's own were valid.
+        Explicit spaces the ink does not show are dropped; with ``respace`` (and the setting
+        and a spacing table) every space that can be measured is set from its gap instead."""
         # the vocabulary writes a control space "\ " as a bare backslash (whitespace stripped)
         tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
-        if self.spacing is not None and self.settings.respace:
-            tokens = respace(tokens, dec.alignment, comps, self.spacing)
+        if respace and self.spacing is not None and self.settings.respace:
+            tokens = set_spaces(tokens, dec.alignment, comps, self.spacing)
         else:
             tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
         # valid: balanced groups, no double script, no array row wider than its columns
@@ -398,7 +408,15 @@ class Recognizer:
         tokens = strip_outer_braces(tokens)
         if self.settings.normalize_functions:
             tokens = normalize_functions(tokens)
-        return Reading(tokens, dec, valid, comps, offset, memory=mem)
+        return tokens, valid
+
+    def _respaced(self, reading: Reading) -> Reading:
+        """The kept reading with its explicit spaces set from the measured gaps (once, on the
+        reading kept: whether two readings agree is judged on the model's own spaces)."""
+        if self.spacing is None or not self.settings.respace:
+            return reading
+        tokens, _ = self._tokens(reading.decoded, reading.components, respace=True)
+        return replace(reading, tokens=tokens)
 
     def confidence(self, reading: Reading) -> float:
         """Calibrated probability that the reading is right (logistic over its features)."""

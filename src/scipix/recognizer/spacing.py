@@ -245,11 +245,17 @@ class SpacingTable:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["heights"], data["natural"], data["after"], data["before"])
 
-    def em(self, tokens: Sequence[str], alignment: Sequence[int], comps: Components) -> float:
-        """The formula's em in pixels from the heights of its base-level symbols (0 when
-        too few are known)."""
+    def em(
+        self,
+        tokens: Sequence[str],
+        alignment: Sequence[int],
+        comps: Components,
+        pairs: Sequence[Slot] | None = None,
+    ) -> float:
+        """The formula's em in pixels from the heights of its base-level symbols (those of
+        ``pairs``, its :func:`slots` when not given; 0 when too few are known)."""
         estimates = []
-        for s in slots(tokens):
+        for s in slots(tokens) if pairs is None else pairs:
             for k in (s.left, s.right):
                 h = self.heights.get(tokens[k], 0.0)
                 a = alignment[k]
@@ -317,14 +323,16 @@ def respace(
     two symbols of known height side by side) is unknown are dropped only when the ink shows
     none (:func:`unsupported_spaces`). ``alignment`` gives each token's component."""
     drop = unsupported_spaces(tokens, alignment, comps)
-    em = table.em(tokens, alignment, comps)
+    pairs = slots(tokens)
+    em = table.em(tokens, alignment, comps, pairs)
+    boxes = comps.boxes.tolist()
     insert: dict[int, tuple[str, ...]] = {}
-    for s in slots(tokens) if em > 0 else ():
+    for s in pairs if em > 0 else ():
         natural = table.natural_gap(tokens, s)
         a, b = alignment[s.left], alignment[s.right]
         if natural is None or a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
             continue
-        gap = _gap(comps, atom_components(tokens, alignment, s, len(comps)), b)
+        gap = _gap(boxes, atom_components(tokens, alignment, s, len(comps)), b)
         if gap is None:
             continue
         drop.difference_update(s.spaces)  # measured: the gap decides
@@ -406,27 +414,28 @@ def atom_components(
     return [*out, alignment[slot.left]]
 
 
-def _gap(comps: Components, atom: Sequence[int], b: int) -> float | None:
-    """The ink gap in pixels before component ``b`` (the right symbol): from the nearest ink
-    left of it among the left atom's components (``atom``: its symbol last) and those that
-    share the line (overlapping the left symbol's and ``b``'s height: scripts, not other
-    rows). Pieces of a broken glyph that reach into ``b`` count as ``b``. None when the left
-    symbol reaches into the right one, or ink spans over it."""
-    boxes = comps.boxes
+def _gap(boxes: Sequence[Sequence[int]], atom: Sequence[int], b: int) -> float | None:
+    """The ink gap in pixels before component ``b`` (the right symbol) among the components'
+    ``boxes`` (x0, y0, x1, y1): from the nearest ink left of it among the left atom's
+    components (``atom``: its symbol last) and those that share the line (overlapping the
+    left symbol's and ``b``'s height: scripts, not other rows). Pieces of a broken glyph that
+    reach into ``b`` count as ``b``. None when the left symbol reaches into the right one, or
+    ink spans over it."""
     a = atom[-1]
     top = min(boxes[a][1], boxes[b][1])
     bottom = max(boxes[a][3], boxes[b][3])
-    level = (boxes[:, 1] < bottom) & (boxes[:, 3] > top)
-    level[list(atom)] = True
-    start, end = int(boxes[b][0]), int(boxes[b][2])
-    while True:  # the right symbol starts where the pieces reaching into it start
-        reaching = level & (boxes[:, 0] < start) & (boxes[:, 2] >= start)
-        if not reaching.any():
-            break
-        if reaching[a] or (boxes[reaching, 2] > end).any():
+    members = set(atom)
+    line = [
+        (x0, x1, c)
+        for c, (x0, y0, x1, y1) in enumerate(boxes)
+        if c != b and (c in members or (y0 < bottom and y1 > top))
+    ]
+    start, end = boxes[b][0], boxes[b][2]
+    reaching = True
+    while reaching:  # the right symbol starts where the pieces reaching into it start
+        reaching = [(x0, x1, c) for x0, x1, c in line if x0 < start <= x1]
+        if any(c == a or x1 > end for _, x1, c in reaching):
             return None  # the left symbol, or ink over the right one (a radical, a bar)
-        start = int(boxes[reaching, 0].min())
-    before = level & (boxes[:, 0] < start)
-    if not before.any():
-        return None
-    return float(start - int(boxes[before, 2].max()))
+        start = min([start, *(x0 for x0, _, _ in reaching)])
+    ink_end = max((x1 for x0, x1, _ in line if x0 < start), default=None)
+    return None if ink_end is None else float(start - ink_end)
