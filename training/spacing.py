@@ -44,7 +44,7 @@ from scipix.preprocess import Preprocessor
 from scipix.recognizer.config import MODELS
 from scipix.recognizer.model import BOS, SequenceModel
 from scipix.recognizer.segment import Components, segment
-from scipix.recognizer.spacing import _OPS, SPACE_WIDTHS, _gap, atom_components, slots
+from scipix.recognizer.spacing import _OPS, SPACE_WIDTHS, _Ink, atom_components, slots
 from scipix.render import TexRenderer
 
 FONT_PT = 12
@@ -97,6 +97,7 @@ def main() -> None:
             if set(f.split()) & (set(SPACE_WIDTHS) | {"\\"}):
                 chosen.append(f)
         for tokens, align, comps, em in measure(chosen, dpi, model):
+            ink = _Ink(comps)
             for s in slots(tokens):
                 a, b = align[s.left], align[s.right]
                 if a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
@@ -105,7 +106,7 @@ def main() -> None:
                     t = tokens[k]
                     if not t.startswith(("\\left", "\\right")) and t not in _OPS:
                         heights[t].append(float(comps.boxes[c][3] - comps.boxes[c][1]) / em)
-                gap = _gap(comps.boxes.tolist(), atom_components(tokens, align, s, len(comps)), b)
+                gap = ink.gap(atom_components(tokens, align, s, len(comps)), b)
                 if gap is not None:
                     width = sum(SPACE_WIDTHS[tokens[i]] for i in s.spaces)
                     after = tokens[s.left] if s.key.endswith(">glyph") else ""

@@ -12,6 +12,7 @@ the natural gap for each pair of TeX atom classes. The explicit space is what is
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,14 +326,14 @@ def respace(
     drop = unsupported_spaces(tokens, alignment, comps)
     pairs = slots(tokens)
     em = table.em(tokens, alignment, comps, pairs)
-    boxes = comps.boxes.tolist()
+    ink = _Ink(comps)
     insert: dict[int, tuple[str, ...]] = {}
     for s in pairs if em > 0 else ():
         natural = table.natural_gap(tokens, s)
         a, b = alignment[s.left], alignment[s.right]
         if natural is None or a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
             continue
-        gap = _gap(boxes, atom_components(tokens, alignment, s, len(comps)), b)
+        gap = ink.gap(atom_components(tokens, alignment, s, len(comps)), b)
         if gap is None:
             continue
         drop.difference_update(s.spaces)  # measured: the gap decides
@@ -414,28 +415,36 @@ def atom_components(
     return [*out, alignment[slot.left]]
 
 
-def _gap(boxes: Sequence[Sequence[int]], atom: Sequence[int], b: int) -> float | None:
-    """The ink gap in pixels before component ``b`` (the right symbol) among the components'
-    ``boxes`` (x0, y0, x1, y1): from the nearest ink left of it among the left atom's
-    components (``atom``: its symbol last) and those that share the line (overlapping the
-    left symbol's and ``b``'s height: scripts, not other rows). Pieces of a broken glyph that
-    reach into ``b`` count as ``b``. None when the left symbol reaches into the right one, or
-    ink spans over it."""
-    a = atom[-1]
-    top = min(boxes[a][1], boxes[b][1])
-    bottom = max(boxes[a][3], boxes[b][3])
-    members = set(atom)
-    line = [
-        (x0, x1, c)
-        for c, (x0, y0, x1, y1) in enumerate(boxes)
-        if c != b and (c in members or (y0 < bottom and y1 > top))
-    ]
-    start, end = boxes[b][0], boxes[b][2]
-    reaching = True
-    while reaching:  # the right symbol starts where the pieces reaching into it start
-        reaching = [(x0, x1, c) for x0, x1, c in line if x0 < start <= x1]
-        if any(c == a or x1 > end for _, x1, c in reaching):
-            return None  # the left symbol, or ink over the right one (a radical, a bar)
-        start = min([start, *(x0 for x0, _, _ in reaching)])
-    ink_end = max((x1 for x0, x1, _ in line if x0 < start), default=None)
-    return None if ink_end is None else float(start - ink_end)
+class _Ink:
+    """The components' boxes (x0, y0, x1, y1), ordered by their left edges, to measure gaps."""
+
+    def __init__(self, comps: Components) -> None:
+        self.boxes: list[list[int]] = comps.boxes.tolist()
+        self.order = sorted(range(len(self.boxes)), key=lambda c: self.boxes[c][0])
+        self.lefts = [self.boxes[c][0] for c in self.order]
+
+    def gap(self, atom: Sequence[int], b: int) -> float | None:
+        """The ink gap in pixels before component ``b`` (the right symbol): from the nearest
+        ink left of it among the left atom's components (``atom``: its symbol last) and those
+        that share the line (overlapping the left symbol's and ``b``'s height: scripts, not
+        other rows). Pieces of a broken glyph that reach into ``b`` count as ``b``. None when
+        the left symbol reaches into the right one, or ink spans over it."""
+        boxes = self.boxes
+        a = atom[-1]
+        top = min(boxes[a][1], boxes[b][1])
+        bottom = max(boxes[a][3], boxes[b][3])
+        members = set(atom)
+        start, end = boxes[b][0], boxes[b][2]
+        line = [
+            (boxes[c][0], boxes[c][2], c)
+            for c in self.order[: bisect_left(self.lefts, start)]
+            if c != b and (c in members or (boxes[c][1] < bottom and boxes[c][3] > top))
+        ]
+        reaching = True
+        while reaching:  # the right symbol starts where the pieces reaching into it start
+            reaching = [(x0, x1, c) for x0, x1, c in line if x0 < start <= x1]
+            if any(c == a or x1 > end for _, x1, c in reaching):
+                return None  # the left symbol, or ink over the right one (a radical, a bar)
+            start = min([start, *(x0 for x0, _, _ in reaching)])
+        ink_end = max((x1 for x0, x1, _ in line if x0 < start), default=None)
+        return None if ink_end is None else float(start - ink_end)
