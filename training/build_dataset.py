@@ -22,6 +22,7 @@ import json
 import logging
 import random
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from scipix.preprocess import Preprocessor
-from scipix.recognizer.segment import segment
+from scipix.recognizer.segment import Components, segment
 from scipix.render import TexRenderer
 from scipix.render.kinds import KINDS, MATHTEXT_KINDS, WEB_KINDS, render_kind, render_mathtext
 from synthetic import formulas as synthetic_formulas
@@ -103,13 +104,12 @@ def render_chunk(kind: str, formulas: list[str], rng: random.Random) -> list[np.
     return images
 
 
-def work(args: tuple[int, list[str], int, str]) -> dict[str, object]:
-    chunk_id, formulas, seed, kind = args
-    rng = random.Random(seed * 1_000_003 + chunk_id)
-    images = render_chunk(kind, formulas, rng)
+def segmented(
+    formulas: list[str], images: list[np.ndarray | None]
+) -> Iterator[tuple[str, Components]]:
+    """Each rendered formula with its components, as inference segments them (formulas that
+    failed to render, blank images and images without components left out)."""
     pre = Preprocessor()
-    crops: dict[bytes, np.ndarray] = {}
-    items = []
     for f, img in zip(formulas, images, strict=True):
         if img is None:
             continue
@@ -117,8 +117,17 @@ def work(args: tuple[int, list[str], int, str]) -> dict[str, object]:
         if p.is_blank:
             continue
         c = segment(p.ink)
-        if len(c) == 0:
-            continue
+        if len(c):
+            yield f, c
+
+
+def work(args: tuple[int, list[str], int, str]) -> dict[str, object]:
+    chunk_id, formulas, seed, kind = args
+    rng = random.Random(seed * 1_000_003 + chunk_id)
+    images = render_chunk(kind, formulas, rng)
+    crops: dict[bytes, np.ndarray] = {}
+    items = []
+    for f, c in segmented(formulas, images):
         keys = []
         for crop in c.crops:
             packed = np.packbits(crop).tobytes()

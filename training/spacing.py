@@ -39,11 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
-from build_dataset import load_formulas
-from scipix.preprocess import Preprocessor
+from build_dataset import load_formulas, segmented
 from scipix.recognizer.config import MODELS
 from scipix.recognizer.model import BOS, SequenceModel
-from scipix.recognizer.segment import Components, segment
+from scipix.recognizer.segment import Components
 from scipix.recognizer.spacing import _OPS, SPACE_WIDTHS, _Ink, atom_components, slots
 from scipix.render import TexRenderer
 
@@ -55,19 +54,12 @@ def measure(
 ) -> list[tuple[list[str], list[int], Components, float]]:
     """Each rendered formula's tokens (control spaces as ``\\ ``), teacher-forced alignment,
     components and em in pixels."""
-    pre = Preprocessor()
     out = []
     images = TexRenderer(font_size=FONT_PT).render(formulas, dpi)
-    for f, img in zip(formulas, images, strict=True):
-        if img is None:
-            continue
-        p = pre(img)
-        if p.is_blank:
-            continue
-        comps = segment(p.ink)
+    for f, comps in segmented(formulas, images):
         raw = f.split()
         ids = model._ids(raw)
-        if not len(comps) or len(ids) >= int(model.cfg["max_len"]) - 1:
+        if len(ids) >= int(model.cfg["max_len"]) - 1:
             continue
         memory = model.encode(comps.crops, comps.features)
         _, _, align = model._run([BOS, *ids], 0, model._empty_cache, memory)
