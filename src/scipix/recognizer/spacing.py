@@ -440,11 +440,12 @@ class _Ink:
             for c in self.order[: bisect_left(self.lefts, start)]
             if c != b and (c in members or (boxes[c][1] < bottom and boxes[c][3] > top))
         ]
-        reaching = True
-        while reaching:  # the right symbol starts where the pieces reaching into it start
+        while True:  # the right symbol starts where the pieces reaching into it start
             reaching = [(x0, x1, c) for x0, x1, c in line if x0 < start <= x1]
+            if not reaching:
+                break
             if any(c == a or x1 > end for _, x1, c in reaching):
                 return None  # the left symbol, or ink over the right one (a radical, a bar)
-            start = min([start, *(x0 for x0, _, _ in reaching)])
+            start = min(x0 for x0, _, _ in reaching)
         ink_end = max((x1 for x0, x1, _ in line if x0 < start), default=None)
         return None if ink_end is None else float(start - ink_end)
