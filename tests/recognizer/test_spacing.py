@@ -43,6 +43,8 @@ def test_choose_keeps_the_models_spaces_unless_the_gap_contradicts_them() -> Non
     assert choose(1 / 6, 0.0) == ()  # a thin space read where the symbols touch
     assert choose(0.326, 1.0) == ("\\quad",)  # a control space read, a quad measured
     assert choose(1.0, 1.97) == ("\\qquad",)
+    assert choose(1.0, 0.66) == ("\\ ", "\\ ")  # a quad read, two control spaces measured
+    assert choose(2.0, 1.45) is None  # a gap that fits no wide space keeps the model's
     assert choose(0.0, 1.0) == ("\\quad",)  # a quad measured where none was read
     assert choose(1 / 6, 0.33) == ("\\ ",)  # a thin space read, a control space measured
     # a small gap where none was read is left alone: natural gaps spread too much
