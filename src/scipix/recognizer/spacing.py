@@ -289,7 +289,8 @@ _STANDARD: tuple[tuple[float, tuple[str, ...]], ...] = (
 # spaces within 0.11 em of their prediction, at 100-150 dpi), wide ones by more
 TOLERANCE, WIDE_TOLERANCE = 0.12, 0.2
 DROP_BELOW = 0.05  # the model's spaces are dropped when less than this is left
-WIDE = 0.6  # a space is written where none was read only when this much is left (a quad)
+WIDE = 0.6  # a space is written where none was read only when this much is left (two
+# control spaces, a quad, a qquad)
 SWAP_MARGIN = 0.05  # a small space is replaced by one that fits by this much better
 
 
