@@ -43,7 +43,7 @@ from build_dataset import load_formulas, segmented
 from scipix.recognizer.config import MODELS
 from scipix.recognizer.model import BOS, SequenceModel
 from scipix.recognizer.segment import Components
-from scipix.recognizer.spacing import _OPS, SPACE_WIDTHS, _Ink, atom_components, slots
+from scipix.recognizer.spacing import _OPS, SPACE_WIDTHS, SpacingTable, _Ink, pair, slots
 from scipix.render import TexRenderer
 
 FONT_PT = 12
@@ -98,18 +98,19 @@ def main() -> None:
                     t = tokens[k]
                     if not t.startswith(("\\left", "\\right")) and t not in _OPS:
                         heights[t].append(float(comps.boxes[c][3] - comps.boxes[c][1]) / em)
-                gap = ink.gap(atom_components(tokens, align, s, len(comps)), b)
+                gap = ink.slot_gap(tokens, align, s)
                 if gap is not None:
                     width = sum(SPACE_WIDTHS[tokens[i]] for i in s.spaces)
-                    after = tokens[s.left] if s.key.endswith(">glyph") else ""
-                    gaps.append(Gap(s.key, after, tokens[s.right], gap / em, width))
+                    gaps.append(Gap(*pair(tokens, s), gap / em, width))
         print(f"{dpi} dpi: {len(chosen)} formulas", flush=True)
     table = fit(heights, gaps)
+    learned = SpacingTable(**table)
     for w in sorted({round(g.width, 3) for g in gaps}):
         r = [
-            g.em - predicted(table, g)
+            g.em - natural
             for g in gaps
-            if round(g.width, 3) == w and g.key in table["natural"]
+            if round(g.width, 3) == w
+            and (natural := learned.natural_gap(g.key, g.after, g.before)) is not None
         ]
         if len(r) >= 20:
             q = np.percentile(r, [2, 10, 50, 90, 98]).round(3).tolist()
@@ -128,16 +129,6 @@ class Gap:
     before: str  # the right symbol
     em: float  # the measured ink gap in em
     width: float  # the explicit spaces between, in em
-
-
-def predicted(table: dict[str, dict[str, float]], g: Gap) -> float:
-    """The gap a slot would have without explicit spaces (the table's pair class, corrected
-    for the two symbols' side bearings)."""
-    return (
-        table["natural"][g.key]
-        + table["after"].get(g.after, 0.0)
-        + table["before"].get(g.before, 0.0)
-    )
 
 
 def fit(heights: dict[str, list[float]], gaps: list[Gap]) -> dict[str, dict[str, float]]:

@@ -10,11 +10,11 @@ import numpy as np
 
 from scipix.recognizer.model import Cache, Decoded, SequenceModel
 from scipix.recognizer.segment import Components
+from scipix.recognizer.spacing import BLANK
 
 _STRUCTURAL = frozenset({"{", "}", "^", "_", "&", "\\\\", "\\left", "\\right"})
-_NO_INK = frozenset({"{", "}", "^", "_", "\\ ", "~", "\\quad", "\\qquad", "\\,", "\\:", "\\;"})
 # tokens that legitimately come twice from one component (dots, punctuation, spaces)
-_REPEATABLE = frozenset({*_NO_INK, *_STRUCTURAL, ".", ",", ";", ":", "'", "\\!", "\\ldots"})
+_REPEATABLE = frozenset({*BLANK, *_STRUCTURAL, ".", ",", ";", ":", "'", "\\!", "\\ldots"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,14 +265,21 @@ class SpacingTable:
                     estimates.append(float(box[3] - box[1]) / h)
         return float(np.median(estimates)) if len(estimates) >= 2 else 0.0
 
-    def natural_gap(self, tokens: Sequence[str], slot: Slot) -> float | None:
-        """The ink gap (em) the slot would have without explicit spaces; None: unknown."""
-        gap = self.natural.get(slot.key)
+    def natural_gap(self, key: str, after: str, before: str) -> float | None:
+        """The ink gap (em) a pair (:func:`pair`) has without explicit spaces; None: its
+        class is unknown."""
+        gap = self.natural.get(key)
         if gap is None:
             return None
-        if slot.key.endswith(">glyph"):  # the left atom is its symbol alone
-            gap += self.after.get(tokens[slot.left], 0.0)
-        return gap + self.before.get(tokens[slot.right], 0.0)
+        return gap + self.after.get(after, 0.0) + self.before.get(before, 0.0)
+
+
+def pair(tokens: Sequence[str], slot: Slot) -> tuple[str, str, str]:
+    """What the natural gap of a slot depends on: its class, the symbol whose right bearing
+    counts ("" when the left atom is more than its symbol: a script, a fraction) and the
+    symbol whose left bearing counts."""
+    after = tokens[slot.left] if slot.key.endswith(">glyph") else ""
+    return slot.key, after, tokens[slot.right]
 
 
 # the spaces written for a gap, and the widths they stand for (em)
@@ -334,12 +341,9 @@ def respace(
     ink = _Ink(comps)
     insert: dict[int, tuple[str, ...]] = {}
     for s in pairs if em > 0 else ():
-        natural = table.natural_gap(tokens, s)
-        a, b = alignment[s.left], alignment[s.right]
-        if natural is None or a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
-            continue
-        gap = ink.gap(atom_components(tokens, alignment, s, len(comps)), b)
-        if gap is None:
+        natural = table.natural_gap(*pair(tokens, s))
+        gap = None if natural is None else ink.slot_gap(tokens, alignment, s)
+        if natural is None or gap is None:
             continue
         residual = gap / em - natural
         if residual < MIN_RESIDUAL:
@@ -365,7 +369,8 @@ def respace(
 # arXiv formulas (+1.3 and +0.6 points image match)
 MIN_SPACE_GAP = 0.45
 _SMALL_SPACES = frozenset({"\\,", "\\:", "\\;"})
-_BLANK = frozenset({"{", "}", "^", "_", *SPACE_WIDTHS})
+# tokens that leave no ink of their own between two symbols
+BLANK = frozenset({"{", "}", "^", "_", *SPACE_WIDTHS})
 
 
 def unsupported_spaces(
@@ -397,10 +402,10 @@ def _gap_around(
     """The horizontal gap, in symbol heights, between the components of the inked tokens
     before and after token ``i``; None when they are unknown or the same component."""
     j = i - 1
-    while j >= 0 and tokens[j] in _BLANK:
+    while j >= 0 and tokens[j] in BLANK:
         j -= 1
     k = i + 1
-    while k < len(tokens) and tokens[k] in _BLANK:
+    while k < len(tokens) and tokens[k] in BLANK:
         k += 1
     if j < 0 or k >= len(tokens):
         return None
@@ -430,6 +435,15 @@ class _Ink:
         self.boxes: list[list[int]] = comps.boxes.tolist()
         self.order = sorted(range(len(self.boxes)), key=lambda c: self.boxes[c][0])
         self.lefts = [self.boxes[c][0] for c in self.order]
+
+    def slot_gap(self, tokens: Sequence[str], alignment: Sequence[int], slot: Slot) -> float | None:
+        """The ink gap in pixels between a slot's two symbols (:meth:`gap`); None when either
+        was read from no component, both from the same one, or the gap is unmeasurable."""
+        n = len(self.boxes)
+        a, b = alignment[slot.left], alignment[slot.right]
+        if a == b or not (0 <= a < n and 0 <= b < n):
+            return None
+        return self.gap(atom_components(tokens, alignment, slot, n), b)
 
     def gap(self, atom: Sequence[int], b: int) -> float | None:
         """The ink gap in pixels before component ``b`` (the right symbol): from the nearest
