@@ -9,7 +9,7 @@
         src/scipix/models:symbolseq-v4      # speculative decoding off / on
 
 Each argument is DIR:NAME[:flag], flag one of noretry, nodraft, plain, nocross, nothird,
-norespace, below=X, where DIR holds
+norespace, nodelim, below=X, where DIR holds
 NAME-encoder.onnx, NAME-decoder.onnx, NAME-vocab.json and optionally NAME-ngrams.json and
 the spacing table (SHA-256 taken from the files themselves); ``noretry`` reads every image once, as it is (no
 resizing towards the preferred symbol size, no second reading); ``nodraft`` decodes the
@@ -20,7 +20,8 @@ the first reading's confidence is under X (``retry_below``; the default 1.0 alwa
 it both ways); ``nocross`` keeps the more confident of two differing readings instead of
 the one likelier under both images' encodings (``cross_check``); ``nothird`` reads no third
 size when the two differ (``third_size``); ``norespace`` sets no explicit spaces from the
-measured gaps, only drops those the ink does not show (``respace``).
+measured gaps, only drops those the ink does not show (``respace``); ``nodelim`` keeps the
+model's delimiter forms (``delimiters``).
 The images are the accuracy
 benchmark's cached im2latex renders (``--n`` formulas, seed 2024, ``--dpi``). One core.
 """
@@ -88,11 +89,13 @@ def build(spec: str) -> Recognizer:
         settings = RecognizerSettings(third_size=False)
     elif flag == "norespace":
         settings = RecognizerSettings(respace=False)
+    elif flag == "nodelim":
+        settings = RecognizerSettings(delimiters=False)
     elif flag.startswith("below="):
         settings = RecognizerSettings(retry_below=float(flag.removeprefix("below=")))
     elif flag:
         raise SystemExit(
-            f"unknown flag {flag!r} in {spec!r} (noretry, nodraft, plain, nocross, nothird, norespace or below=X)"
+            f"unknown flag {flag!r} in {spec!r} (noretry, nodraft, plain, nocross, nothird, norespace, nodelim or below=X)"
         )
     model = SequenceModel(cfg.files(d), num_threads=1)
     return Recognizer(cfg, model, settings=settings, spacing=cfg.spacing_table(d))

@@ -18,7 +18,7 @@ cross-attention's choice, as greedy decoding reports it). Then, with
 It prints how the gaps left over after the natural gap spread for each explicit space
 (what ``respace`` reads them by). Deterministic for a given model and TeX installation.
 
-    python training/spacing.py --out src/scipix/models/spacing-v1.json
+    python training/spacing.py --out src/scipix/models/spacing-v2.json
 
 Prints the file's SHA-256 for ``scipix.recognizer.config``.
 """
@@ -33,6 +33,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,9 +42,10 @@ import numpy as np
 
 from build_dataset import load_formulas, segmented
 from scipix.recognizer.config import MODELS
+from scipix.recognizer.delimiters import sized_residuals
 from scipix.recognizer.model import BOS, SequenceModel
 from scipix.recognizer.segment import Components
-from scipix.recognizer.spacing import _OPS, SPACE_WIDTHS, SpacingTable, _Ink, pair, slots
+from scipix.recognizer.spacing import _OPS, _SIZES, SPACE_WIDTHS, Ink, SpacingTable, pair, slots
 from scipix.render import TexRenderer
 
 FONT_PT = 12
@@ -80,6 +82,7 @@ def main() -> None:
     model = SequenceModel(MODELS[args.model].files())
     heights: dict[str, list[float]] = defaultdict(list)
     gaps: list[Gap] = []
+    renders: list[tuple[list[str], list[int], Components, float]] = []
     start = args.start
     for dpi in (int(d) for d in args.dpis.split(",")):
         chosen: list[str] = []
@@ -89,21 +92,25 @@ def main() -> None:
             if set(f.split()) & (set(SPACE_WIDTHS) | {"\\"}):
                 chosen.append(f)
         for tokens, align, comps, em in measure(chosen, dpi, model):
-            ink = _Ink(comps)
+            renders.append((tokens, align, comps, em))
+            ink = Ink(comps)
             for s in slots(tokens):
                 a, b = align[s.left], align[s.right]
                 if a == b or not (0 <= a < len(comps) and 0 <= b < len(comps)):
                     continue
-                for k, c in ((s.left, a), (s.right, b)):
-                    t = tokens[k]
-                    if not t.startswith(("\\left", "\\right")) and t not in _OPS:
+                for k in s.base_sized:
+                    t, c = tokens[k], align[k]
+                    sized = k > 0 and tokens[k - 1] in _SIZES  # \\big( and the like
+                    if not t.startswith(("\\left", "\\right")) and t not in _OPS and not sized:
                         heights[t].append(float(comps.boxes[c][3] - comps.boxes[c][1]) / em)
                 gap = ink.slot_gap(tokens, align, s)
                 if gap is not None:
                     width = sum(SPACE_WIDTHS[tokens[i]] for i in s.spaces)
                     gaps.append(Gap(*pair(tokens, s), gap / em, width))
         print(f"{dpi} dpi: {len(chosen)} formulas", flush=True)
-    table = fit(heights, gaps)
+    table: dict[str, Any] = fit(heights, gaps)
+    learned = SpacingTable(**table)
+    table["sized"] = fit_sized(learned, renders)
     learned = SpacingTable(**table)
     for w in sorted({round(g.width, 3) for g in gaps}):
         r = [
@@ -120,6 +127,27 @@ def main() -> None:
     print(
         f"{args.out}: {len(table['heights'])} heights, {len(table['natural'])} pairs, sha256 {digest}"
     )
+
+
+def fit_sized(
+    table: SpacingTable, renders: list[tuple[list[str], list[int], Components, float]]
+) -> dict[str, list[float | None]]:
+    """Delimiters drawn larger than plain: the median excess of each of their four gaps over
+    the plain glyph's natural gap, per glyph and size (10+ samples, else None)."""
+    excess: dict[str, list[list[float]]] = defaultdict(lambda: [[], [], [], []])
+    for tokens, align, comps, em in renders:
+        for key, values in sized_residuals(tokens, align, comps, em, table):
+            for k, v in enumerate(values):
+                if v is not None:
+                    excess[key][k].append(v)
+    out = {
+        key: [round(float(np.median(v)), 4) if len(v) >= 10 else None for v in sides]
+        for key, sides in sorted(excess.items())
+    }
+    for key, sides in out.items():
+        counts = [len(v) for v in excess[key]]
+        print(f"sized {key}: {sides} from {counts}")
+    return {key: sides for key, sides in out.items() if any(v is not None for v in sides)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,9 @@ class LocalEngineConfig(Section):
     # set the explicit spaces between side-by-side symbols (\, \; \quad ...) from the
     # measured gaps (the model's spacing table); false: only drop spaces the ink does not show
     respace: bool = True
+    # with respace: write each delimiter pair as its glyphs' size and the gaps around it say
+    # (plain, \left...\right, \bigl...\bigr ...)
+    delimiters: bool = True
     # scans and photos whose reading's confidence is under scan_below are also read
     # binarised at these multiples of their threshold, the likeliest reading kept (the
     # most confident without cross_check; []: off)

@@ -37,6 +37,37 @@ def test_slots_pair_symbols_side_by_side_at_base_level() -> None:
     assert _pairs(r"x \sin y") == [("\\sin", "y", "op>ord>glyph")]
 
 
+def test_slots_know_teXs_atoms_around_delimiters_and_after_scripts() -> None:
+    # \left...\right is an inner atom outside and opens / closes inside
+    assert _pairs(r"f \left( x \right) y") == [
+        ("f", "\\left(", "ord>inner>glyph"),
+        ("\\left(", "x", "open>ord>glyph"),
+        ("x", "\\right)", "ord>close>glyph"),
+        ("\\right)", "y", "inner>ord>glyph"),
+    ]
+    # \bigl( opens, \big( is an ordinary symbol (a minus after it is binary), \bigm| relates
+    assert _pairs(r"a \bigl ( b \big ( - c \bigm | d") == [
+        ("a", "(", "ord>open>glyph"),
+        ("(", "b", "open>ord>glyph"),
+        ("b", "(", "ord>ord>glyph"),
+        ("(", "-", "ord>bin>glyph"),
+        ("-", "c", "bin>ord>glyph"),
+        ("c", "|", "ord>rel>glyph"),
+        ("|", "d", "rel>ord>glyph"),
+    ]
+    # a minus after a script ending in a binary operator is binary (its atom is the base's);
+    # first in a group it is unary
+    assert _pairs(r"x ^ { + } - y") == [("+", "-", "ord>bin>script"), ("-", "y", "bin>ord>glyph")]
+    assert _pairs(r"a = { - b }") == [
+        ("a", "=", "ord>rel>glyph"),
+        ("=", "-", "rel>ord>glyph"),
+        ("-", "b", "ord>ord>glyph"),
+    ]
+    # of a script's last symbol and the symbol after it only the latter has the base size
+    tokens = ["x", "^", "{", "2", "}", "y"]
+    assert [s.base_sized for s in slots(tokens)] == [(5,)]
+
+
 def test_choose_keeps_the_models_spaces_unless_the_gap_contradicts_them() -> None:
     assert choose(0.0, 0.02) is None  # no space read, none measured
     assert choose(1 / 6, 0.17) is None  # a thin space read and measured

@@ -41,6 +41,7 @@ class LocalEngine:
                 cross_check=cfg.cross_check,
                 third_size=cfg.third_size,
                 respace=cfg.respace,
+                delimiters=cfg.delimiters,
                 scan_thresholds=tuple(cfg.scan_thresholds),
                 scan_below=cfg.scan_below,
             ),

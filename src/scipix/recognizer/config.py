@@ -91,8 +91,10 @@ MODELS: dict[str, ModelConfig] = {
         ngrams="symbolseq-v4-ngrams.json",
         ngrams_sha256="883c438d05486a2b732dbc18c3f737279e782295daf5415f94a0b69afc2a40f8",
         # python training/spacing.py --out ...: 3,000 training formulas at 100 / 150 / 300 dpi
-        spacing="spacing-v1.json",
-        spacing_sha256="cc945293377e90c816cbf10e0f2049cd64061aac1d8dd202e555346d3ce2fb37",
+        # (v2 since stop 20: inner atoms of \left...\right, unary operators after scripts,
+        # heights of base-size symbols only)
+        spacing="spacing-v2.json",
+        spacing_sha256="5ff4e3a16a1dd2cb609fc4086b226d18fb3bb7c7f9435858f9689d3866d444f9",
         # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878
         # (v2); the stutter weight (-1.7162) from the same refit for v3, whose other weights
         # (AUROC 0.856 -> 0.859) were not taken, so unstuttered readings keep their confidence;

@@ -28,6 +28,7 @@ from scipix.postprocess import (
 )
 from scipix.preprocess import Preprocessed, Preprocessor
 from scipix.recognizer.config import MODELS, ModelConfig
+from scipix.recognizer.delimiters import choose_delimiters
 from scipix.recognizer.model import Decoded, SequenceModel
 from scipix.recognizer.reading import Ballot, Reading
 from scipix.recognizer.segment import Components, segment
@@ -37,7 +38,7 @@ from scipix.types import BoundingBox, OcrResult, Timings
 
 # bumped whenever preprocessing or postprocessing changes what the same model answers (the
 # similarity cache's producer tag includes it, so stale answers are dropped)
-PIPELINE_REVISION = 5
+PIPELINE_REVISION = 6
 PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the model reads best
 # the two sizes' differing readings of a clean image get a third size unless one is likelier
 # than the other by this many nats over both images
@@ -79,6 +80,9 @@ class RecognizerSettings:
     # model's spacing table); off, or without a table: only drop spaces where the ink
     # shows none
     respace: bool = True
+    # with respace, write each delimiter pair as the size of its glyphs and the gaps around
+    # it say: ( or \left( or \bigl( ... (scipix.recognizer.delimiters)
+    delimiters: bool = True
 
 
 _DEGREES = {0: 0.0, 1: 90.0, 2: 180.0, 3: -90.0}  # counter-clockwise turns -> degrees
@@ -394,7 +398,10 @@ class Recognizer:
         # the vocabulary writes a control space "\ " as a bare backslash (whitespace stripped)
         tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
         if respace and self.spacing is not None and self.settings.respace:
-            tokens = set_spaces(tokens, dec.alignment, comps, self.spacing)
+            alignment = list(dec.alignment)
+            if self.settings.delimiters:
+                tokens, alignment = choose_delimiters(tokens, alignment, comps, self.spacing)
+            tokens = set_spaces(tokens, alignment, comps, self.spacing)
         else:
             tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
         # valid: balanced groups, no double script, no array row wider than its columns

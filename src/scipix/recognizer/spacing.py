@@ -58,7 +58,9 @@ _SIZES = _words(
 # font commands and switches, delimiter sizes
 _PASSABLE = frozenset({"{", "}"}) | _FONTS | _SWITCHES | _SIZES
 _NO_INK = (
-    _words(r"{ } ^ _ & \\ \prime \left \right \not \frac \sqrt \binom \over \atop \stackrel")
+    _words(
+        r"{ } ^ _ & \\ \prime \left \right \left. \right. \not \frac \sqrt \binom \over \atop \stackrel"
+    )
     | _words(r"\limits \overbrace \underbrace \hspace \kern \mathop \hfill")
     | frozenset(SPACE_WIDTHS)
     | _FONTS
@@ -103,6 +105,10 @@ _OPS = _OPERATOR_NAMES | _BIG_OPS | _words(r"\int \oint \iint \iiint \intop")
 _LIMITS = _OPERATOR_NAMES | _BIG_OPS
 # atoms after which a binary operator is unary (TeX makes it an ordinary symbol)
 _BEFORE_UNARY = frozenset({"rel", "open", "bin", "op", "punct", ""})
+# symbols TeX may draw larger than their own height: not for the em
+_SIZED_BY_TEX = _OPS | _OPEN | _CLOSE | _words(r"| \| / \vert \Vert \mid \backslash")
+# the atom a delimiter sized with \\bigl, \\bigr, \\bigm is (\\big alone: ordinary)
+_SIZED = {"l": "open", "r": "close", "m": "rel"}
 # the em is estimated from symbols of one size: not delimiters or operators TeX may
 # enlarge, not marks a pixel or two high
 _MIN_HEIGHT_EM = 0.3
@@ -141,6 +147,12 @@ class Slot:
     key: str  # "left atom>right atom>what closes between" (script, frac, sqrt, accent, glyph)
     after: int  # where a space goes: after the groups that close behind the left symbol
 
+    @property
+    def base_sized(self) -> tuple[int, ...]:
+        """Its symbols set at the formula's base size: not the left one when it ends a script
+        or a fraction (a fraction's parts are smaller outside display style)."""
+        return (self.right,) if self.key.endswith((">script", ">frac")) else (self.left, self.right)
+
 
 # groups whose symbols are not at base level (or not symbols: an array's column letters)
 _NOT_BASE = frozenset({"script", "index", "columns"})
@@ -166,6 +178,22 @@ def _group(
     if p in _ACCENTS:
         return "accent", k - 1
     return "group", k
+
+
+def _atoms(tokens: Sequence[str], k: int) -> tuple[str, str]:
+    """The atom class symbol ``k`` has towards the symbol before it and towards the one
+    after: ``\\left(`` opens an inner atom (inner, then open inside it), ``\\right)`` closes
+    one (close, then inner); ``\\big(`` is an ordinary symbol, ``\\bigm|`` a relation."""
+    t = tokens[k]
+    if t.startswith("\\left"):
+        return "inner", "open"
+    if t.startswith("\\right"):
+        return "close", "inner"
+    size = tokens[k - 1] if k else ""
+    atom = _atom(t)
+    if size in _SIZES and atom in ("open", "close", "ord"):
+        atom = _SIZED.get(size[-1], "ord")
+    return atom, atom
 
 
 def slots(tokens: Sequence[str]) -> list[Slot]:
@@ -200,9 +228,15 @@ def slots(tokens: Sequence[str]) -> list[Slot]:
         if not _inked(t):
             between.append(k)
             continue
-        atom = _atom(t)
-        if atom == "bin" and last_atom in _BEFORE_UNARY:
-            atom = "ord"
+        kinds = {g for g, _ in closed}
+        ctx = next((c for c in ("script", "frac", "sqrt", "accent") if c in kinds), "glyph")
+        first = min([last, *(start for _, start in closed)])
+        # a symbol with scripts spaces as its base does (an operator's limits: op)
+        left_atom = atoms.get(first, last_atom) if ctx == "script" else last_atom
+        atom, then = _atoms(tokens, k)
+        # a binary operator first in a group, or after what it cannot follow, is unary
+        if atom == "bin" and ("" if opened else left_atom) in _BEFORE_UNARY:
+            atom = then = "ord"
         if (
             last >= 0
             and not any(g in _NOT_BASE for g, _ in stack)
@@ -213,15 +247,10 @@ def slots(tokens: Sequence[str]) -> list[Slot]:
             and t not in _SPREAD
             and t not in _LIMITS
         ):
-            kinds = {g for g, _ in closed}
-            ctx = next((c for c in ("script", "frac", "sqrt", "accent") if c in kinds), "glyph")
-            first = min([last, *(start for _, start in closed)])
-            # a symbol with scripts spaces as its base does (an operator's limits: op)
-            left_atom = atoms.get(first, last_atom) if ctx == "script" else last_atom
             spaces = tuple(b for b in between if tokens[b] in SPACE_WIDTHS)
             out.append(Slot(first, last, k, spaces, f"{left_atom}>{atom}>{ctx}", after))
-        atoms[k] = atom
-        last, last_atom, after = k, atom, k
+        atoms[k] = then
+        last, last_atom, after = k, then, k
         closed, opened, between = [], [], []
     return out
 
@@ -229,13 +258,17 @@ def slots(tokens: Sequence[str]) -> list[Slot]:
 @dataclass(frozen=True, slots=True)
 class SpacingTable:
     """Learned from TeX renders (``training/spacing.py``), in em: each symbol's ink height,
-    each pair class's natural ink gap, and each symbol's side bearings (how much wider the
-    gap after / before it is than its class's)."""
+    each pair class's natural ink gap, each symbol's side bearings (how much wider the
+    gap after / before it is than its class's) and, for delimiters TeX draws larger
+    (``"(@2"``: a parenthesis of the third size, ``\\Big``), how much wider than the plain
+    glyph's the gaps before and after its opening glyph and before and after its closing
+    glyph are (None: too few seen)."""
 
     heights: dict[str, float]
     natural: dict[str, float]
     after: dict[str, float] = field(default_factory=dict)
     before: dict[str, float] = field(default_factory=dict)
+    sized: dict[str, list[float | None]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, sha256: str) -> SpacingTable:
@@ -244,7 +277,9 @@ class SpacingTable:
         if sha256_file(path) != sha256:
             raise ModelError(f"{path.name} fails its SHA-256 check (corrupt or replaced)")
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["heights"], data["natural"], data["after"], data["before"])
+        return cls(
+            data["heights"], data["natural"], data["after"], data["before"], data.get("sized", {})
+        )
 
     def em(
         self,
@@ -257,10 +292,10 @@ class SpacingTable:
         ``pairs``, its :func:`slots` when not given; 0 when too few are known)."""
         estimates = []
         for s in slots(tokens) if pairs is None else pairs:
-            for k in (s.left, s.right):
+            for k in s.base_sized:
                 h = self.heights.get(tokens[k], 0.0)
                 a = alignment[k]
-                if h >= _MIN_HEIGHT_EM and tokens[k] not in _OPS and 0 <= a < len(comps):
+                if h >= _MIN_HEIGHT_EM and tokens[k] not in _SIZED_BY_TEX and 0 <= a < len(comps):
                     box = comps.boxes[a]
                     estimates.append(float(box[3] - box[1]) / h)
         return float(np.median(estimates)) if len(estimates) >= 2 else 0.0
@@ -338,7 +373,7 @@ def respace(
     drop = unsupported_spaces(tokens, alignment, comps)
     pairs = slots(tokens)
     em = table.em(tokens, alignment, comps, pairs)
-    ink = _Ink(comps)
+    ink = Ink(comps)
     insert: dict[int, tuple[str, ...]] = {}
     for s in pairs if em > 0 else ():
         natural = table.natural_gap(*pair(tokens, s))
@@ -428,7 +463,7 @@ def atom_components(
     return [*out, alignment[slot.left]]
 
 
-class _Ink:
+class Ink:
     """The components' boxes (x0, y0, x1, y1), ordered by their left edges, to measure gaps."""
 
     def __init__(self, comps: Components) -> None:
