@@ -150,3 +150,30 @@ def test_respacing_comes_from_the_config_and_changes_the_cache_producer() -> Non
     off = load_settings(None, {"engines.local.respace": False})
     assert LocalEngine(off).recognizer.settings.respace is False
     assert cache_producer(off) != cache_producer(load_settings(None, {}))
+
+
+@pytest.mark.skipif(not tex_available(), reason="latex and dvipng render the formulas")
+@pytest.mark.parametrize("dpi", [150, 300])
+def test_gaps_unlike_texs_tell_a_wrong_structure(plain: Recognizer, dpi: int) -> None:
+    """The model's reading of a TeX render fits TeX's gaps; the same reading with a
+    superscript moved to the base line and a relation read as a letter does not, and the
+    recognizer's confidence counts it."""
+    image = TexRenderer().render([r"a ^ { 2 } b + c = d - e"], dpi)[0]
+    assert image is not None
+    reading = plain.read(image)
+    assert reading is not None
+    dec = reading.decoded
+    tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
+    assert tokens == ["a", "^", "{", "2", "}", "b", "+", "c", "=", "d", "-", "e"]
+    table = plain.config.spacing_table()
+    assert table is not None
+    assert table.misfit(tokens, dec.alignment, reading.components) == 0.0
+    # drop the superscript's braces and caret: 2 becomes a base symbol beside a and b; read
+    # = as the letter x
+    keep = [k for k, t in enumerate(tokens) if t not in ("^", "{", "}")]
+    wrong = ["x" if tokens[k] == "=" else tokens[k] for k in keep]
+    align = [dec.alignment[k] for k in keep]
+    assert table.misfit(wrong, align, reading.components) >= 0.2
+    # the shipped recognizer measures it on the reading it keeps
+    kept = Recognizer.from_name().read(image)
+    assert kept is not None and kept.misfit == 0.0 and kept.confidence_features()[-1] == 0.0

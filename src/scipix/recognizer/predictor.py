@@ -388,19 +388,25 @@ class Recognizer:
         dec = self.model.decode(
             mem, max_len=self.config.max_tokens, beam=self.config.beam_width, draft=draft
         )
-        tokens, valid = self._tokens(dec, comps, respace=False)
+        tokens, valid, _ = self._tokens(dec, comps, respace=False)
         return Reading(tokens, dec, valid, comps, offset, memory=mem)
 
-    def _tokens(self, dec: Decoded, comps: Components, *, respace: bool) -> tuple[list[str], bool]:
-        """The LaTeX tokens of a decoding, cleaned up, and whether the model's own were valid.
-        Explicit spaces the ink does not show are dropped; with ``respace`` (and the setting
-        and a spacing table) every space that can be measured is set from its gap instead."""
+    def _tokens(
+        self, dec: Decoded, comps: Components, *, respace: bool, scale: float = 1.0
+    ) -> tuple[list[str], bool, float]:
+        """The LaTeX tokens of a decoding, cleaned up, whether the model's own were valid, and
+        the share of its gaps unlike TeX's. Explicit spaces the ink does not show are dropped;
+        with ``respace`` (and the setting and a spacing table) the delimiters' forms are read
+        from the ink, every space that can be measured is set from its gap instead, and the
+        gaps are compared with TeX's (``scale``: the image was resized by it before)."""
         # the vocabulary writes a control space "\ " as a bare backslash (whitespace stripped)
         tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
+        misfit = 0.0
         if respace and self.spacing is not None and self.settings.respace:
             alignment = list(dec.alignment)
             if self.settings.delimiters:
                 tokens, alignment = choose_delimiters(tokens, alignment, comps, self.spacing)
+            misfit = self.spacing.misfit(tokens, alignment, comps, scale)
             tokens = set_spaces(tokens, alignment, comps, self.spacing)
         else:
             tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
@@ -415,15 +421,17 @@ class Recognizer:
         tokens = strip_outer_braces(tokens)
         if self.settings.normalize_functions:
             tokens = normalize_functions(tokens)
-        return tokens, valid
+        return tokens, valid, misfit
 
     def _respaced(self, reading: Reading) -> Reading:
         """The kept reading with its explicit spaces set from the measured gaps (once, on the
         reading kept: whether two readings agree is judged on the model's own spaces)."""
         if self.spacing is None or not self.settings.respace:
             return reading
-        tokens, _ = self._tokens(reading.decoded, reading.components, respace=True)
-        return replace(reading, tokens=tokens)
+        tokens, _, misfit = self._tokens(
+            reading.decoded, reading.components, respace=True, scale=reading.scale
+        )
+        return replace(reading, tokens=tokens, misfit=misfit)
 
     def confidence(self, reading: Reading) -> float:
         """Calibrated probability that the reading is right (logistic over its features)."""

@@ -34,6 +34,8 @@ class Reading:
     # the mean log-probability of its tokens (and end) read from the other size's image;
     # None: read once
     cross_logp: float | None = None
+    # the share of its gaps unlike TeX's (SpacingTable.misfit), measured on the reading kept
+    misfit: float = 0.0
 
     def symbols(self) -> list[tuple[str, float | None]]:
         """For each component, the LaTeX tokens the decoder read from it (scripts and braces
@@ -74,11 +76,11 @@ class Reading:
         symbol was read twice from one component, and whether the image read at its other
         size gave the same LaTeX or not (both 0 when it was read once), and the mean
         log-probability of the tokens read from the other size's image (read once: from
-        this one)."""
+        this one), and the share of its gaps unlike TeX's (0 until measured)."""
         agree = 1.0 if self.agreement is True else 0.0
         disagree = 1.0 if self.agreement is False else 0.0
         if not self.decoded.probs:
-            return (-20.0, -20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, agree, disagree, -20.0)
+            return (-20.0, -20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, agree, disagree, -20.0, 0.0)
         probs = np.asarray(self.decoded.probs, dtype=np.float64)
         logp = np.log(np.maximum(probs, 1e-9))
         cross = float(logp.mean()) if self.cross_logp is None else self.cross_logp
@@ -94,6 +96,7 @@ class Reading:
             agree,
             disagree,
             max(cross, -20.0),
+            self.misfit,
         )
 
 
