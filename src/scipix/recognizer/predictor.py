@@ -242,7 +242,8 @@ class Recognizer:
         kept; else the most confident. At 150 dpi (x0.9, x1.1), scans of the textbook set
         / im2latex: 82.2 / 40.2% with no other cut, 83.7 / 43.7% keeping the most confident,
         86.1 / 46.7% the likeliest; x1.3 the median time on im2latex scans."""
-        alone = replace(reading, agreement=None, cross_logp=None)
+        # its confidence as if read once, its gaps measured as the kept reading's will be
+        alone = self._respaced(replace(reading, agreement=None, cross_logp=None))
         best_conf = self.confidence(alone)
         if best_conf >= self.settings.scan_below:
             return reading
