@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from scipix.errors import ModelError
 from scipix.recognizer import MODELS, Recognizer, RecognizerSettings
+from scipix.recognizer.reading import Reading
 from scipix.recognizer.spacing import SpacingTable, choose, respace, slots
 from scipix.render.tex import TexRenderer, tex_available
 
@@ -103,19 +106,28 @@ def plain() -> Recognizer:
     return Recognizer.from_name(settings=RecognizerSettings(respace=False))
 
 
+def _read_render(
+    rec: Recognizer, latex: str, dpi: int
+) -> tuple[NDArray[np.uint8], Reading, list[str], SpacingTable]:
+    """A TeX render of ``latex``, ``rec``'s reading of it, the model's tokens (control
+    spaces written out) and the spacing table."""
+    image = TexRenderer().render([latex], dpi)[0]
+    assert image is not None
+    reading = rec.read(image)
+    assert reading is not None
+    tokens = ["\\ " if t == "\\" else t for t in reading.decoded.tokens]
+    table = rec.config.spacing_table()
+    assert table is not None
+    return image, reading, tokens, table
+
+
 @pytest.mark.skipif(not tex_available(), reason="latex and dvipng render the formulas")
 @pytest.mark.parametrize("dpi", [100, 150, 300])
 def test_spaces_are_set_from_the_gaps_of_a_tex_render(plain: Recognizer, dpi: int) -> None:
     """The model's reading of a TeX render with its spaces spoiled: respacing restores the
     widths the image shows and drops what it does not show."""
-    image = TexRenderer().render([r"a+b=c \qquad x=y \quad z ."], dpi)[0]
-    assert image is not None
-    reading = plain.read(image)
-    assert reading is not None
+    _, reading, tokens, table = _read_render(plain, r"a+b=c \qquad x=y \quad z .", dpi)
     dec = reading.decoded
-    tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
-    table = plain.config.spacing_table()
-    assert table is not None
     # the model reads the wide spaces as wide ones (at 100 dpi it takes the quad for a
     # second qquad): respacing gives each its measured width
     expected = respace(tokens, dec.alignment, reading.components, table)
@@ -158,15 +170,9 @@ def test_gaps_unlike_texs_tell_a_wrong_structure(plain: Recognizer, dpi: int) ->
     """The model's reading of a TeX render fits TeX's gaps; the same reading with a
     superscript moved to the base line and a relation read as a letter does not, and the
     recognizer's confidence counts it."""
-    image = TexRenderer().render([r"a ^ { 2 } b + c = d - e"], dpi)[0]
-    assert image is not None
-    reading = plain.read(image)
-    assert reading is not None
+    image, reading, tokens, table = _read_render(plain, r"a ^ { 2 } b + c = d - e", dpi)
     dec = reading.decoded
-    tokens = ["\\ " if t == "\\" else t for t in dec.tokens]
     assert tokens == ["a", "^", "{", "2", "}", "b", "+", "c", "=", "d", "-", "e"]
-    table = plain.config.spacing_table()
-    assert table is not None
     assert table.misfit(tokens, dec.alignment, reading.components) == 0.0
     # drop the superscript's braces and caret: 2 becomes a base symbol beside a and b; read
     # = as the letter x
