@@ -179,7 +179,7 @@ def test_gaps_unlike_texs_tell_a_wrong_structure(plain: Recognizer, dpi: int) ->
     keep = [k for k, t in enumerate(tokens) if t not in ("^", "{", "}")]
     wrong = ["x" if tokens[k] == "=" else tokens[k] for k in keep]
     align = [dec.alignment[k] for k in keep]
-    assert table.misfit(wrong, align, reading.components) >= 0.2
+    assert table.misfit(wrong, align, reading.components) >= 0.15
     # the shipped recognizer measures it on the reading it keeps
     kept = Recognizer.from_name().read(image)
     assert kept is not None and kept.misfit == 0.0 and kept.confidence_features()[-1] == 0.0

@@ -310,8 +310,9 @@ class SpacingTable:
         """The share of the measurable gaps between side-by-side symbols with no explicit
         space between that are more than ``MISFIT`` em (and ``MISFIT_PIXELS`` pixels of the
         image before it was resized by ``scale``) off the pair's natural gap: a symbol read
-        in the wrong place, or as the wrong atom, leaves gaps unlike TeX's (0 when none can
-        be measured)."""
+        in the wrong place, or as the wrong atom, leaves gaps unlike TeX's. Counted with
+        ``MISFIT_PRIOR`` gaps that fit, so that a short formula's one odd gap weighs less
+        (0 when none can be measured)."""
         em = self.em(tokens, alignment, comps)
         ink = Ink(comps)
         off = []
@@ -320,7 +321,7 @@ class SpacingTable:
             gap = None if natural is None else ink.slot_gap(tokens, alignment, s)
             if natural is not None and gap is not None:
                 off.append(abs(gap - natural * em) > max(MISFIT * em, MISFIT_PIXELS * scale))
-        return sum(off) / len(off) if off else 0.0
+        return sum(off) / (len(off) + MISFIT_PRIOR) if off else 0.0
 
     def natural_gap(self, key: str, after: str, before: str) -> float | None:
         """The ink gap (em) a pair (:func:`pair`) has without explicit spaces; None: its
@@ -344,6 +345,7 @@ def pair(tokens: Sequence[str], slot: Slot) -> tuple[str, str, str]:
 # this many pixels off, at the image's own resolution (both its edges may be a pixel off)
 MISFIT = 0.1
 MISFIT_PIXELS = 2.0
+MISFIT_PRIOR = 2
 
 # the spaces written for a gap, and the widths they stand for (em)
 _STANDARD: tuple[tuple[float, tuple[str, ...]], ...] = (
