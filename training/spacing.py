@@ -41,11 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 
 from build_dataset import load_formulas, segmented
+from scipix.recognizer.atoms import OPS, SIZES, SPACE_WIDTHS, slots
 from scipix.recognizer.config import MODELS
 from scipix.recognizer.delimiters import sized_residuals
 from scipix.recognizer.model import BOS, SequenceModel
 from scipix.recognizer.segment import Components
-from scipix.recognizer.spacing import _OPS, _SIZES, SPACE_WIDTHS, Ink, SpacingTable, pair, slots
+from scipix.recognizer.spacing import Ink, SpacingTable, pair
 from scipix.render import TexRenderer
 
 FONT_PT = 12
@@ -100,8 +101,8 @@ def main() -> None:
                     continue
                 for k in s.base_sized:
                     t, c = tokens[k], align[k]
-                    sized = k > 0 and tokens[k - 1] in _SIZES  # \\big( and the like
-                    if not t.startswith(("\\left", "\\right")) and t not in _OPS and not sized:
+                    sized = k > 0 and tokens[k - 1] in SIZES  # \\big( and the like
+                    if not t.startswith(("\\left", "\\right")) and t not in OPS and not sized:
                         heights[t].append(float(comps.boxes[c][3] - comps.boxes[c][1]) / em)
                 gap = ink.slot_gap(tokens, align, s)
                 if gap is not None:

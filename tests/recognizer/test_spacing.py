@@ -11,8 +11,9 @@ from numpy.typing import NDArray
 
 from scipix.errors import ModelError
 from scipix.recognizer import MODELS, Recognizer, RecognizerSettings
+from scipix.recognizer.atoms import slots
 from scipix.recognizer.reading import Reading
-from scipix.recognizer.spacing import SpacingTable, choose, respace, slots
+from scipix.recognizer.spacing import SpacingTable, choose, respace
 from scipix.render.tex import TexRenderer, tex_available
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scipix.recognizer.atoms import SPACE_WIDTHS, Slot, slots
 from scipix.recognizer.segment import Components
-from scipix.recognizer.spacing import SPACE_WIDTHS, Ink, Slot, SpacingTable, pair, slots
+from scipix.recognizer.spacing import Ink, SpacingTable, pair
 
 # plain opening / closing glyphs, and the fused \left / \right tokens of each
 _PLAIN = {"(": ")", "[": "]", "\\{": "\\}", "\\langle": "\\rangle"}

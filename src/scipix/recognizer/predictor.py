@@ -408,7 +408,7 @@ class Recognizer:
             if self.settings.delimiters:
                 tokens, alignment = choose_delimiters(tokens, alignment, comps, self.spacing)
             misfit = self.spacing.misfit(tokens, alignment, comps, scale)
-            tokens = set_spaces(tokens, alignment, comps, self.spacing)
+            tokens = set_spaces(tokens, alignment, comps, self.spacing, scale)
         else:
             tokens = drop_unsupported_spaces(tokens, dec.alignment, comps)
         # valid: balanced groups, no double script, no array row wider than its columns

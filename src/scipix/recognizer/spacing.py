@@ -20,239 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from scipix.errors import ModelError
+from scipix.recognizer.atoms import (
+    DRAWN,
+    MIN_HEIGHT_EM,
+    SIZED_BY_TEX,
+    SPACE_WIDTHS,
+    Slot,
+    inked,
+    slots,
+)
 from scipix.recognizer.model import sha256_file
 from scipix.recognizer.segment import Components
-
-# explicit spaces and their widths in em (mu = 1/18 em; a control space is the text font's
-# interword space: 0.326 em in cmr12)
-SPACE_WIDTHS: dict[str, float] = {
-    "\\,": 1 / 6,
-    "\\:": 2 / 9,
-    "\\;": 5 / 18,
-    "\\ ": 0.326,
-    "~": 0.326,
-    "\\quad": 1.0,
-    "\\qquad": 2.0,
-    "\\!": -1 / 6,
-}
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_FONTS = _words(
-    r"\mathrm \mathbf \mathit \mathsf \mathtt \mathbb \mathcal \textrm \textbf \textit \textup"
-    r" \boldsymbol \operatorname \text \mbox \mathfrak \emph"
-)
-_SWITCHES = _words(r"\cal \bf \rm \it \sf \tt \mit \sl \em")
-_ACCENTS = _words(
-    r"\hat \bar \tilde \vec \dot \ddot \check \breve \acute \grave \widehat \widetilde"
-    r" \overline \underline"
-)
-_SIZES = _words(
-    r"\big \Big \bigg \Bigg \bigl \bigr \Bigl \Bigr \biggl \biggr \Biggl \Biggr \bigm \Bigm"
-    r" \biggm"
-)
-# tokens that may stand between two symbols side by side besides spaces: group braces,
-# font commands and switches, delimiter sizes
-_PASSABLE = frozenset({"{", "}"}) | _FONTS | _SWITCHES | _SIZES
-_NO_INK = (
-    _words(
-        r"{ } ^ _ & \\ \prime \left \right \left. \right. \not \frac \sqrt \binom \over \atop \stackrel"
-    )
-    | _words(r"\limits \overbrace \underbrace \hspace \kern \mathop \hfill")
-    | frozenset(SPACE_WIDTHS)
-    | _FONTS
-    | _SWITCHES
-    | _ACCENTS
-    | _SIZES
-)
-# constructs that draw ink of their own (a fraction's bar, a radical, an accent)
-_DRAWN = _words(r"\frac \sqrt \binom") | _ACCENTS
-# symbols whose glyphs lie side by side (their gap would be measured from a part)
-_SPREAD = _words(r"\ldots \cdots \dots \ddots -- --- % ") | {'"'}
-_OPERATOR_NAMES = _words(
-    r"\sin \cos \tan \cot \sec \csc \sinh \cosh \tanh \coth \log \ln \exp \lim \max \min \sup"
-    r" \inf \det \dim \ker \deg \arg \gcd \hom \Pr \lg \arcsin \arccos \arctan \liminf"
-    r" \limsup \bmod"
-)
-_REL = _words(
-    r"= < > : \le \leq \ge \geq \equiv \approx \sim \simeq \cong \ne \neq \to \rightarrow"
-    r" \leftarrow \Rightarrow \Leftarrow \leftrightarrow \Leftrightarrow \longrightarrow"
-    r" \longleftarrow \Longrightarrow \mapsto \in \ni \notin \subset \supset \subseteq"
-    r" \supseteq \propto \ll \gg \prec \succ \perp \parallel \mid \vdash \models \doteq"
-    r" \asymp \leqq \geqq \lesssim \gtrsim \preceq \succeq \gets \uparrow \downarrow"
-)
-_BIN = _words(
-    r"+ - * \pm \mp \times \cdot \circ \otimes \oplus \wedge \vee \cap \cup \ast \star"
-    r" \bullet \div \setminus \odot \ominus \sqcup \sqcap \land \lor \amalg \diamond \ltimes"
-    r" \rtimes \dagger"
-)
-_OPEN = _words(
-    r"( [ \{ \langle \lbrace \lbrack \lfloor \lceil \left( \left[ \left\{ \left< \left|"
-    r" \left\|"
-)
-_CLOSE = _words(
-    r") ] \} \rangle \rbrace \rbrack \rfloor \rceil \right) \right] \right\} \right>"
-    r" \right| \right\| \right/ !"
-)
-_PUNCT = _words(", ;")
-_BIG_OPS = _words(r"\sum \prod \coprod \bigcup \bigcap \bigoplus \bigotimes \bigvee \bigwedge")
-_OPS = _OPERATOR_NAMES | _BIG_OPS | _words(r"\int \oint \iint \iiint \intop")
-# symbols whose own ink starts right of their box when limits or letters come first (an
-# operator's limits below it, an operator name read from one of its letters)
-_LIMITS = _OPERATOR_NAMES | _BIG_OPS
-# atoms after which a binary operator is unary (TeX makes it an ordinary symbol)
-_BEFORE_UNARY = frozenset({"rel", "open", "bin", "op", "punct", ""})
-# symbols TeX may draw larger than their own height: not for the em
-_SIZED_BY_TEX = _OPS | _OPEN | _CLOSE | _words(r"| \| / \vert \Vert \mid \backslash")
-# the atom a delimiter sized with \\bigl, \\bigr, \\bigm is (\\big alone: ordinary)
-_SIZED = {"l": "open", "r": "close", "m": "rel"}
-# the em is estimated from symbols of one size: not delimiters or operators TeX may
-# enlarge, not marks a pixel or two high
-_MIN_HEIGHT_EM = 0.3
-
-
-def _atom(token: str) -> str:
-    """TeX's atom class of a symbol (before binary operators that are unary are found)."""
-    for cls, members in (
-        ("rel", _REL),
-        ("bin", _BIN),
-        ("open", _OPEN),
-        ("close", _CLOSE),
-        ("punct", _PUNCT),
-        ("op", _OPS),
-    ):
-        if token in members:
-            return cls
-    return "ord"
-
-
-def _inked(token: str) -> bool:
-    return (
-        token not in _NO_INK and not token.startswith("\\begin") and not token.startswith("\\end")
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """Two symbols side by side at the formula's base level, and what stands between them."""
-
-    first: int  # token index where the atom ending in the left symbol starts (a fraction's
-    # \\frac, a script's base): its components are the atom's ink
-    left: int  # token index of the symbol before
-    right: int  # token index of the symbol after
-    spaces: tuple[int, ...]  # token indices of the explicit spaces between them
-    key: str  # "left atom>right atom>what closes between" (script, frac, sqrt, accent, glyph)
-    after: int  # where a space goes: after the groups that close behind the left symbol
-
-    @property
-    def base_sized(self) -> tuple[int, ...]:
-        """Its symbols set at the formula's base size: not the left one when it ends a script
-        or a fraction (a fraction's parts are smaller outside display style)."""
-        return (self.right,) if self.key.endswith((">script", ">frac")) else (self.left, self.right)
-
-
-# groups whose symbols are not at base level (or not symbols: an array's column letters)
-_NOT_BASE = frozenset({"script", "index", "columns"})
-
-
-def _group(
-    tokens: Sequence[str], k: int, closed: list[tuple[str, int]], last: int
-) -> tuple[str, int]:
-    """The kind of group the brace at ``k`` opens and the token where its construct starts."""
-    p = tokens[k - 1] if k else ""
-    if p.startswith("\\begin"):
-        return "columns", k  # an array's column letters
-    if p in ("^", "_"):
-        if k >= 2 and tokens[k - 2] == "}" and closed and closed[-1][0] == "script":
-            return "script", closed[-1][1]  # the second script of the same base
-        return "script", max(last, 0)
-    if p in ("\\frac", "\\binom"):
-        return "numerator", k - 1
-    if p == "}" and closed and closed[-1][0] == "numerator":
-        return "frac", closed[-1][1]
-    if p in ("\\sqrt", "]"):
-        return "sqrt", k - 1
-    if p in _ACCENTS:
-        return "accent", k - 1
-    return "group", k
-
-
-def _atoms(tokens: Sequence[str], k: int) -> tuple[str, str]:
-    """The atom class symbol ``k`` has towards the symbol before it and towards the one
-    after: ``\\left(`` opens an inner atom (inner, then open inside it), ``\\right)`` closes
-    one (close, then inner); ``\\big(`` is an ordinary symbol, ``\\bigm|`` a relation."""
-    t = tokens[k]
-    if t.startswith("\\left"):
-        return "inner", "open"
-    if t.startswith("\\right"):
-        return "close", "inner"
-    size = tokens[k - 1] if k else ""
-    atom = _atom(t)
-    if size in _SIZES and atom in ("open", "close", "ord"):
-        atom = _SIZED.get(size[-1], "ord")
-    return atom, atom
-
-
-def slots(tokens: Sequence[str]) -> list[Slot]:
-    """The pairs of consecutive symbols at base level (not in a script) that only spaces,
-    group braces, font commands or delimiter sizes separate (not a numerator's last symbol
-    and its denominator's first)."""
-    stack: list[tuple[str, int]] = []
-    out: list[Slot] = []
-    last, last_atom = -1, ""
-    atoms: dict[int, str] = {}  # each symbol's atom class
-    closed: list[tuple[str, int]] = []  # groups closed since the last symbol
-    opened: list[str] = []  # and opened
-    between: list[int] = []
-    after = -1
-    for k, t in enumerate(tokens):
-        if t == "{":
-            group = _group(tokens, k, closed, last)
-            stack.append(group)
-            opened.append(group[0])
-            between.append(k)
-            continue
-        if t == "}" or (t == "]" and stack[-1:] and stack[-1][0] == "index"):
-            closed.append(stack.pop() if stack else ("group", k))
-            between.append(k)
-            if after == k - 1 and t == "}":
-                after = k
-            continue
-        if t == "[" and k and tokens[k - 1] == "\\sqrt":
-            stack.append(("index", k - 1))  # a radical's index: small, raised
-            between.append(k)
-            continue
-        if not _inked(t):
-            between.append(k)
-            continue
-        kinds = {g for g, _ in closed}
-        ctx = next((c for c in ("script", "frac", "sqrt", "accent") if c in kinds), "glyph")
-        first = min([last, *(start for _, start in closed)])
-        # a symbol with scripts spaces as its base does (an operator's limits: op)
-        left_atom = atoms.get(first, last_atom) if ctx == "script" else last_atom
-        atom, then = _atoms(tokens, k)
-        # a binary operator first in a group, or after what it cannot follow, is unary
-        if atom == "bin" and ("" if opened else left_atom) in _BEFORE_UNARY:
-            atom = then = "ord"
-        if (
-            last >= 0
-            and not any(g in _NOT_BASE for g, _ in stack)
-            and not any(g == "columns" for g, _ in closed)
-            and "frac" not in opened
-            and all(tokens[b] in _PASSABLE or tokens[b] in SPACE_WIDTHS for b in between)
-            and tokens[last] not in _SPREAD
-            and t not in _SPREAD
-            and t not in _LIMITS
-        ):
-            spaces = tuple(b for b in between if tokens[b] in SPACE_WIDTHS)
-            out.append(Slot(first, last, k, spaces, f"{left_atom}>{atom}>{ctx}", after))
-        atoms[k] = then
-        last, last_atom, after = k, then, k
-        closed, opened, between = [], [], []
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +73,7 @@ class SpacingTable:
             for k in s.base_sized:
                 h = self.heights.get(tokens[k], 0.0)
                 a = alignment[k]
-                if h >= _MIN_HEIGHT_EM and tokens[k] not in _SIZED_BY_TEX and 0 <= a < len(comps):
+                if h >= MIN_HEIGHT_EM and tokens[k] not in SIZED_BY_TEX and 0 <= a < len(comps):
                     box = comps.boxes[a]
                     estimates.append(float(box[3] - box[1]) / h)
         return float(np.median(estimates)) if len(estimates) >= 2 else 0.0
@@ -367,13 +145,21 @@ MIN_RESIDUAL = -0.15
 WIDE = 0.6  # a space is written where none was read only when this much is left (two
 # control spaces, a quad, a qquad)
 SWAP_MARGIN = 0.05  # a small space is replaced by one that fits by this much better
+# in an image whose em is at least this many pixels (about 12 pt at 300 dpi), the 0.05 em
+# between \; and a control space is 2 pixels or more: a \; read where the gap is nearer a
+# control space becomes one (the other way round the model's \  is mostly right)
+FINE_EM = 40.0
 
 
-def choose(width: float, residual: float) -> tuple[str, ...] | None:
+def choose(width: float, residual: float, fine: bool = False) -> tuple[str, ...] | None:
     """The explicit spaces for a gap whose part beyond the natural one is ``residual`` em,
     where the model read spaces of ``width`` em; None keeps the model's. A wide space is
     written only where it fits the gap (a gap that fits none is more likely a symbol read
-    from the wrong component than a space)."""
+    from the wrong component than a space). ``fine``: the image is sharp enough to tell
+    ``\\;`` from ``\\ `` (``FINE_EM``)."""
+    thick, control = SPACE_WIDTHS["\\;"], SPACE_WIDTHS["\\ "]
+    if fine and width == thick and residual > (thick + control) / 2 and residual < WIDE:
+        return ("\\ ",)
     tolerance = WIDE_TOLERANCE if max(width, residual) >= WIDE else TOLERANCE
     if abs(residual - width) <= tolerance:
         return None
@@ -395,11 +181,13 @@ def respace(
     alignment: Sequence[int],
     comps: Components,
     table: SpacingTable,
+    scale: float = 1.0,
 ) -> list[str]:
     """``tokens`` with the explicit spaces between side-by-side symbols set from the measured
     gaps (:func:`choose`). Spaces where the gap, the pair's natural gap or the em (fewer than
     two symbols of known height side by side) is unknown are dropped only when the ink shows
-    none (:func:`unsupported_spaces`). ``alignment`` gives each token's component."""
+    none (:func:`unsupported_spaces`). ``alignment`` gives each token's component; ``scale``:
+    the image was resized by it before (enlarging adds no detail)."""
     drop = unsupported_spaces(tokens, alignment, comps)
     pairs = slots(tokens)
     em = table.em(tokens, alignment, comps, pairs)
@@ -414,7 +202,8 @@ def respace(
         if residual < MIN_RESIDUAL:
             continue  # narrower than TeX ever sets the pair: a symbol read from a wrong part
         drop.difference_update(s.spaces)  # measured: the gap decides
-        spaces = choose(sum(SPACE_WIDTHS[tokens[i]] for i in s.spaces), residual)
+        width = sum(SPACE_WIDTHS[tokens[i]] for i in s.spaces)
+        spaces = choose(width, residual, fine=em / scale >= FINE_EM)
         if spaces is None:
             continue
         drop.update(s.spaces)
@@ -488,7 +277,7 @@ def atom_components(
     out = [
         alignment[i]
         for i in range(slot.first, slot.left)
-        if (_inked(tokens[i]) or tokens[i] in _DRAWN) and 0 <= alignment[i] < n
+        if (inked(tokens[i]) or tokens[i] in DRAWN) and 0 <= alignment[i] < n
     ]
     return [*out, alignment[slot.left]]
 
