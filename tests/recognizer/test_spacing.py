@@ -84,6 +84,11 @@ def test_choose_keeps_the_models_spaces_unless_the_gap_contradicts_them() -> Non
     assert choose(1 / 6, 0.33) == ("\\ ",)  # a thin space read, a control space measured
     # a small gap where none was read is left alone: natural gaps spread too much
     assert choose(0.0, 0.2) is None
+    # \; and a control space are 0.05 em apart: told apart only in a large enough image
+    assert choose(5 / 18, 0.32) is None
+    assert choose(5 / 18, 0.32, fine=True) == ("\\ ",)
+    assert choose(5 / 18, 0.29, fine=True) is None
+    assert choose(0.326, 0.27, fine=True) is None  # the model's control space stays
 
 
 def test_the_table_is_checked_against_its_sha256(tmp_path: Path) -> None:
