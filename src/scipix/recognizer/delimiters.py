@@ -27,7 +27,7 @@ import numpy as np
 
 from scipix.recognizer.atoms import SPACE_WIDTHS, Slot, slots
 from scipix.recognizer.segment import Components
-from scipix.recognizer.spacing import Ink, SpacingTable, pair
+from scipix.recognizer.spacing import Ink, SpacingTable
 
 # plain opening / closing glyphs, and the fused \left / \right tokens of each
 _PLAIN = {"(": ")", "[": "]", "\\{": "\\}", "\\langle": "\\rangle"}
@@ -223,13 +223,9 @@ class _Fit:
         found = _slots(toks, p, form)
         residual: list[float | None] = []
         for s in found:
-            natural = None if s is None else table.natural_gap(*pair(toks, s))
-            gap = None if natural is None or s is None else ink.slot_gap(toks, align, s)
-            if s is None or natural is None or gap is None:
-                residual.append(None)
-                continue
-            width = sum(SPACE_WIDTHS[toks[i]] for i in s.spaces)
-            residual.append(gap / em - width - natural)
+            measured = [] if s is None else table.residuals(toks, align, ink, em, [s])
+            width = 0.0 if s is None else sum(SPACE_WIDTHS[toks[i]] for i in s.spaces)
+            residual.append(measured[0][1] - width if measured else None)
         # a larger glyph stands further from its neighbours than the plain one (by the
         # table's learned bearings; unknown ones leave the gap unmeasured)
         if size:
@@ -268,14 +264,11 @@ def _tex_like(
     (matplotlib's mathtext is not, for one)."""
     openings = {o for o, _ in pairs}
     closings = {c for _, c in pairs}
-    residuals = []
-    for s in slots(tokens):
-        if s.right in openings or s.first in closings or s.left in closings or s.spaces:
-            continue
-        natural = table.natural_gap(*pair(tokens, s))
-        gap = None if natural is None else ink.slot_gap(tokens, alignment, s)
-        if natural is not None and gap is not None:
-            residuals.append(abs(gap / em - natural))
+    residuals = [
+        abs(r)
+        for s, r in table.residuals(tokens, alignment, ink, em)
+        if not (s.right in openings or s.first in closings or s.left in closings or s.spaces)
+    ]
     return len(residuals) >= MIN_SLOTS and float(np.median(residuals)) <= TEX_LIKE
 
 

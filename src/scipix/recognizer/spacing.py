@@ -92,14 +92,32 @@ class SpacingTable:
         ``MISFIT_PRIOR`` gaps that fit, so that a short formula's one odd gap weighs less
         (0 when none can be measured)."""
         em = self.em(tokens, alignment, comps)
-        ink = Ink(comps)
-        off = []
-        for s in slots(tokens) if em > 0 else ():
-            natural = None if s.spaces else self.natural_gap(*pair(tokens, s))
+        limit = max(MISFIT, MISFIT_PIXELS * scale / em) if em > 0 else 0.0
+        off = [
+            abs(r) > limit
+            for s, r in self.residuals(tokens, alignment, Ink(comps), em)
+            if not s.spaces
+        ]
+        return sum(off) / (len(off) + MISFIT_PRIOR) if off else 0.0
+
+    def residuals(
+        self,
+        tokens: Sequence[str],
+        alignment: Sequence[int],
+        ink: Ink,
+        em: float,
+        pairs: Sequence[Slot] | None = None,
+    ) -> list[tuple[Slot, float]]:
+        """Each measurable slot (of ``pairs``, the tokens' :func:`slots` when not given) and
+        how much wider than its natural gap its ink gap is, in em (explicit spaces between
+        included); none when the em is unknown."""
+        out = []
+        for s in (slots(tokens) if pairs is None else pairs) if em > 0 else ():
+            natural = self.natural_gap(*pair(tokens, s))
             gap = None if natural is None else ink.slot_gap(tokens, alignment, s)
             if natural is not None and gap is not None:
-                off.append(abs(gap - natural * em) > max(MISFIT * em, MISFIT_PIXELS * scale))
-        return sum(off) / (len(off) + MISFIT_PRIOR) if off else 0.0
+                out.append((s, gap / em - natural))
+        return out
 
     def natural_gap(self, key: str, after: str, before: str) -> float | None:
         """The ink gap (em) a pair (:func:`pair`) has without explicit spaces; None: its
@@ -193,12 +211,7 @@ def respace(
     em = table.em(tokens, alignment, comps, pairs)
     ink = Ink(comps)
     insert: dict[int, tuple[str, ...]] = {}
-    for s in pairs if em > 0 else ():
-        natural = table.natural_gap(*pair(tokens, s))
-        gap = None if natural is None else ink.slot_gap(tokens, alignment, s)
-        if natural is None or gap is None:
-            continue
-        residual = gap / em - natural
+    for s, residual in table.residuals(tokens, alignment, ink, em, pairs):
         if residual < MIN_RESIDUAL:
             continue  # narrower than TeX ever sets the pair: a symbol read from a wrong part
         drop.difference_update(s.spaces)  # measured: the gap decides
