@@ -161,6 +161,13 @@ def main() -> None:
     ap.add_argument("--min-count", type=int, default=5)
     ap.add_argument("--start", type=int, default=0, help="first formula of the shuffled pool")
     ap.add_argument(
+        "--render-seed",
+        type=int,
+        default=None,
+        help="seed of each chunk's kind, dpi, size and degradation (default --seed): another "
+        "value renders the same formulas anew",
+    )
+    ap.add_argument(
         "--synthetic",
         action="store_true",
         help="--n formulas from training/synthetic.py (seed --seed) instead of the arXiv pool",
@@ -179,12 +186,13 @@ def main() -> None:
         formulas = formulas[args.start : args.start + args.n]
     mix = parse_mix(args.kinds)
     log.info("%d formulas, vocab %d, kinds %s", len(formulas), len(vocab), mix)
-    pick = random.Random(args.seed + args.start)
+    render_seed = args.seed if args.render_seed is None else args.render_seed
+    pick = random.Random(render_seed + args.start)
     chunks = [
         (
             i,
             formulas[s : s + CHUNK],
-            args.seed,
+            render_seed,
             pick.choices([k for k, _ in mix], [w for _, w in mix])[0],
         )
         for i, s in enumerate(range(0, len(formulas), CHUNK))
