@@ -112,7 +112,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--name", default="symbolseq-v4")
+    ap.add_argument("--name", default="symbolseq-v5")
     args = ap.parse_args()
     export(args.state, args.out, args.name)
 

@@ -14,9 +14,9 @@ times give 1.62 tokens per run on 3,000 held-out training formulas, against 1.50
 median im2latex formula, so the defaults stay at 2 and 20. The table never changes what is read,
 only how many decoder runs it takes (up to int8 rounding of a run over several tokens).
 
-    python training/ngrams.py --data training/.cache/pk_old training/.cache/pk_rob \\
-        training/.cache/pk_new --vocab src/scipix/models/symbolseq-v4-vocab.json \\
-        --out src/scipix/models/symbolseq-v4-ngrams.json
+    python training/ngrams.py --data training/.cache/pk21_tex training/.cache/pk21_syn \\
+        training/.cache/pk21_m1 training/.cache/pk21_m2 --vocab src/scipix/models/symbolseq-v5-vocab.json \\
+        --out src/scipix/models/symbolseq-v5-ngrams.json
 
 Deterministic (no sampling): the same data gives the same file byte for byte. Prints the
 file's SHA-256 for ``scipix.recognizer.config``.

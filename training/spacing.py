@@ -74,7 +74,7 @@ def measure(
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--model", default="symbolseq-v4", help="aligns the tokens to components")
+    ap.add_argument("--model", default="symbolseq-v5", help="aligns the tokens to components")
     ap.add_argument("--dpis", default="100,150,300")
     ap.add_argument("--n", type=int, default=1000, help="formulas per dpi")
     ap.add_argument("--start", type=int, default=0, help="first formula of the shuffled pool")

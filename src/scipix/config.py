@@ -96,7 +96,7 @@ class RemoteConfig(Section):
 class LocalEngineConfig(Section):
     """The bundled local recognizer."""
 
-    model: str = "symbolseq-v4"  # a name from scipix.recognizer.MODELS
+    model: str = "symbolseq-v5"  # a name from scipix.recognizer.MODELS
     model_dir: Path | None = None  # None: the weights shipped inside the package
     num_threads: int = Field(default=0, ge=0)  # 0: let onnxruntime choose
     beam_width: int = Field(default=1, ge=1, le=16)  # 1: greedy decoding

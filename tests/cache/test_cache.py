@@ -190,7 +190,7 @@ def test_cache_producer_follows_the_model() -> None:
     assert cache_producer(settings) != cache_producer(
         load_settings(None, {"engines.local.beam_width": 4})
     )
-    cfg = MODELS["symbolseq-v4"]
+    cfg = MODELS["symbolseq-v5"]
     assert (
         cfg.fingerprint() != replace(cfg, calibration=(0.0,) * len(cfg.calibration)).fingerprint()
     )

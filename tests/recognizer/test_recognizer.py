@@ -16,7 +16,9 @@ from PIL import Image
 
 import scipix
 from scipix.errors import ImageError, ModelError
+from scipix.evaluation import image_match
 from scipix.io import load_image
+from scipix.postprocess import compact_latex
 from scipix.recognizer import MODELS, Recognizer
 from scipix.recognizer.reading import Ballot
 from scipix.recognizer.segment import CROP, N_FEATURES, Components
@@ -100,7 +102,7 @@ def test_top_level_recognize(mathtext: Render) -> None:
 
 
 def test_corrupt_weights_are_refused(tmp_path: Path) -> None:
-    cfg = MODELS["symbolseq-v4"]
+    cfg = MODELS["symbolseq-v5"]
     src = cfg.files()
     assert src.ngrams is not None
     for f in (src.encoder, src.decoder, src.vocab, src.ngrams):
@@ -373,11 +375,13 @@ def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Rend
     still right on a clear one."""
     from scipix.recognizer import RecognizerSettings
 
-    scan = scanned(mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150))
+    clean = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150)
+    scan = scanned(clean)
     rec = Recognizer.from_name(settings=RecognizerSettings(scan_below=1.01))  # always
     kept = rec.read(scan)
     assert kept is not None
-    assert " ".join(kept.tokens) == r"\frac { a + b } { c } = x ^ { 2 }"
+    # right: the same ink as the formula (the model may group the fraction in braces)
+    assert image_match(mathtext(compact_latex(kept.tokens), dpi=150), clean)
     pre = rec.preprocessor(scan)
     assert pre.noisy
     views = [rec._read_sizes(load_image(scan), pre)]
@@ -397,7 +401,7 @@ def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Rend
     assert with_thresholds is not None and without is not None
     plain = rec.confidence(replace(without, agreement=None, cross_logp=None))
     assert rec.confidence(replace(with_thresholds, agreement=None, cross_logp=None)) >= plain
-    assert " ".join(with_thresholds.tokens) == r"\frac { a + b } { c } = x ^ { 2 }"
+    assert image_match(mathtext(compact_latex(with_thresholds.tokens), dpi=150), clean)
 
 
 def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:

@@ -91,20 +91,22 @@ class ModelConfig:
 
 
 MODELS: dict[str, ModelConfig] = {
-    "symbolseq-v4": ModelConfig(
-        name="symbolseq-v4",
-        encoder="symbolseq-v4-encoder.onnx",
-        decoder="symbolseq-v4-decoder.onnx",
-        vocab="symbolseq-v4-vocab.json",
+    # training/README.md, step 10: v4 continued on a GPU over new renders, two runs averaged
+    "symbolseq-v5": ModelConfig(
+        name="symbolseq-v5",
+        encoder="symbolseq-v5-encoder.onnx",
+        decoder="symbolseq-v5-decoder.onnx",
+        vocab="symbolseq-v5-vocab.json",
         sha256=(
-            "380a941a6e2ea32c5c0f65644a79c2efe47fe75ec4a1eaf45a7f4bdf6f67c4dc",
-            "cce85fdcde90e0e4ce669c0c599646147350254c1514090e5b669b908af0ea4a",
+            "cc86ac8bf0bd3d117aa98050c5097226ba5d59cfe3c64f8b5a1b0c7e7a8008b2",
+            "a69bf429b17cd8bae95fb9602d8e824e5559369c602ed9fefad617150a589fd0",
             "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
-        # python training/ngrams.py --data training/.cache/pk_old training/.cache/pk_rob
-        # training/.cache/pk_new --vocab ... (v4's training formulas): 7,247 contexts of 1-2 tokens
-        ngrams="symbolseq-v4-ngrams.json",
-        ngrams_sha256="883c438d05486a2b732dbc18c3f737279e782295daf5415f94a0b69afc2a40f8",
+        # python training/ngrams.py --data training/.cache/pk21_tex training/.cache/pk21_syn
+        # training/.cache/pk21_m1 training/.cache/pk21_m2 --vocab ... (v5's training
+        # formulas): 8,931 contexts of 1-2 tokens
+        ngrams="symbolseq-v5-ngrams.json",
+        ngrams_sha256="8d3bf5d297218122e619dd68d596cea36f6b5d9f0832d6a0c81d7ef63a231ece",
         # python training/spacing.py --out ...: 3,000 training formulas at 100 / 150 / 300 dpi
         # (v2 since stop 20: inner atoms of \left...\right, unary operators after scripts,
         # heights of base-size symbols only)

@@ -129,7 +129,7 @@ class Recognizer:
     @classmethod
     def from_name(
         cls,
-        name: str = "symbolseq-v4",
+        name: str = "symbolseq-v5",
         *,
         model_dir: Path | None = None,
         beam_width: int = 0,
