@@ -124,13 +124,14 @@ def check(model: SymbolSeqModel, models: Path, name: str) -> tuple[float, int]:
     and how many formulas the two read to the same tokens (greedy)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from scipix.preprocess import Preprocessor
-    from scipix.recognizer.config import MODELS
-    from scipix.recognizer.model import SequenceModel
+    from scipix.recognizer.model import ModelFiles, SequenceModel, sha256_file
     from scipix.recognizer.segment import box_features, reference_scale, segment
     from scipix.render import TexRenderer
     from train import BOS, EOS, greedy
 
-    onnx_model = SequenceModel(MODELS[name].files(models))
+    paths = [models / f"{name}-{part}" for part in ("encoder.onnx", "decoder.onnx", "vocab.json")]
+    sums = (sha256_file(paths[0]), sha256_file(paths[1]), sha256_file(paths[2]))
+    onnx_model = SequenceModel(ModelFiles(paths[0], paths[1], paths[2], sums))
     worst, same = 0.0, 0
     for formula, img in zip(FORMULAS, TexRenderer().render(FORMULAS, 150), strict=True):
         assert img is not None, formula
