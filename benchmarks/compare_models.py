@@ -48,7 +48,7 @@ from scipix.bench import load_set, rendered
 from scipix.evaluation import image_match
 from scipix.recognizer import Recognizer, RecognizerSettings
 from scipix.recognizer.config import MODELS
-from scipix.recognizer.model import SequenceModel, sha256_file
+from scipix.recognizer.model import ModelFiles, SequenceModel, sha256_file
 from scipix.render import TexRenderer
 
 
@@ -56,18 +56,17 @@ def build(spec: str) -> Recognizer:
     folder, _, name = spec.partition(":")
     name, _, flag = name.partition(":")
     d = Path(folder)
-    names = (f"{name}-encoder.onnx", f"{name}-decoder.onnx", f"{name}-vocab.json")
-    ngrams = d / f"{name}-ngrams.json"  # optional: without it greedy decoding is slower
+    files = ModelFiles.in_folder(d, name)  # n-grams optional: without, decoding is slower
     base = next(iter(MODELS.values()))
     cfg = replace(
         base,
         name=name,
-        encoder=names[0],
-        decoder=names[1],
-        vocab=names[2],
-        sha256=(sha256_file(d / names[0]), sha256_file(d / names[1]), sha256_file(d / names[2])),
-        ngrams=ngrams.name if ngrams.is_file() else None,
-        ngrams_sha256=sha256_file(ngrams) if ngrams.is_file() else "",
+        encoder=files.encoder.name,
+        decoder=files.decoder.name,
+        vocab=files.vocab.name,
+        sha256=files.sha256,
+        ngrams=None if files.ngrams is None else files.ngrams.name,
+        ngrams_sha256=files.ngrams_sha256,
     )
     # the spacing table (shipped beside the models; optional for older model folders)
     spacing = d / (base.spacing or "")

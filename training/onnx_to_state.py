@@ -8,7 +8,7 @@ quantization step (about 0.4% of each channel's largest weight). The convolution
 and layer norms were kept in fp32 and come back exactly.
 
     python training/onnx_to_state.py --models src/scipix/models --name symbolseq-v4 \\
-        --out training/.cache/v4/state.pt
+        --out training/.cache/v4
 
 It checks the rebuilt torch model against the ONNX encoder (cross-attention keys and values)
 and decoder step (log-probabilities) on real component crops and prints the differences.
@@ -28,6 +28,7 @@ from onnx import numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from model import SymbolSeqModel
+from train import save
 
 
 def _initializers(path: Path) -> tuple[onnx.GraphProto, dict[str, np.ndarray]]:
@@ -124,14 +125,12 @@ def check(model: SymbolSeqModel, models: Path, name: str) -> tuple[float, int]:
     and how many formulas the two read to the same tokens (greedy)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from scipix.preprocess import Preprocessor
-    from scipix.recognizer.model import ModelFiles, SequenceModel, sha256_file
+    from scipix.recognizer.model import ModelFiles, SequenceModel
     from scipix.recognizer.segment import box_features, reference_scale, segment
     from scipix.render import TexRenderer
-    from train import BOS, EOS, greedy
+    from train import EOS, greedy
 
-    paths = [models / f"{name}-{part}" for part in ("encoder.onnx", "decoder.onnx", "vocab.json")]
-    sums = (sha256_file(paths[0]), sha256_file(paths[1]), sha256_file(paths[2]))
-    onnx_model = SequenceModel(ModelFiles(paths[0], paths[1], paths[2], sums))
+    onnx_model = SequenceModel(ModelFiles.in_folder(models, name))
     worst, same = 0.0, 0
     for formula, img in zip(FORMULAS, TexRenderer().render(FORMULAS, 150), strict=True):
         assert img is not None, formula
@@ -141,16 +140,17 @@ def check(model: SymbolSeqModel, models: Path, name: str) -> tuple[float, int]:
         cross = onnx_model.encode(comps.crops, feats)
         want = onnx_model.decode(cross).tokens
         crops = torch.from_numpy(comps.crops.astype(np.float32))[None]
+        feats_t = torch.from_numpy(feats)[None]
         pad = torch.zeros(1, len(comps.crops), dtype=torch.bool)
         with torch.no_grad():
-            mem = model.encode(crops, torch.from_numpy(feats)[None], pad)
+            mem = model.encode(crops, feats_t, pad)
             n, h, d = len(comps.crops), model.cfg["heads"], model.cfg["d"]
             k0 = model.dec[0].cross.k(mem[0]).view(n, h, d // h).transpose(0, 1).numpy()
-            seq = greedy(model, crops, torch.from_numpy(feats)[None], pad)[0].tolist()
+            seq = greedy(model, crops, feats_t, pad)[0].tolist()  # BOS first
         ref = cross[0][0][0]
         worst = max(worst, float(np.abs(k0 - ref).max() / np.abs(ref).max()))
         ids = seq[1 : seq.index(EOS)] if EOS in seq else seq[1:]
-        got = [onnx_model.vocab[i] for i in ids if i != BOS]
+        got = [onnx_model.vocab[i] for i in ids]
         same += got == want
         print(" ".join(want), "|", "same" if got == want else " ".join(got))
     return worst, same
@@ -160,15 +160,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", type=Path, default=Path("src/scipix/models"))
     ap.add_argument("--name", default="symbolseq-v5")
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True, help="folder: state.pt is written there")
     ap.add_argument(
         "--no-check", action="store_true", help="skip the check (it needs TeX and scipix)"
     )
     args = ap.parse_args()
     model, vocab = rebuild(args.models, args.name)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().half() for k, v in model.state_dict().items()}
-    torch.save({"state": state, "cfg": model.cfg, "vocab": vocab}, args.out)
+    save(model, vocab, args.out)  # as train.py writes its states: out/state.pt
     if args.no_check:
         print(f"wrote {args.out} (not checked)")
         return

@@ -15,7 +15,7 @@ INIT_NAME=${INIT_NAME:-symbolseq-v4}
 read -r -a DATA <<<"${DATA:-$C/pk21_tex $C/pk21_syn $C/pk21_m1 $C/pk21_m2}"
 mkdir -p "$OUT/a" "$OUT/b" "$C/init"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
-$PY training/onnx_to_state.py --models "$INIT_DIR" --name "$INIT_NAME" --out "$C/init/state.pt" --no-check
+$PY training/onnx_to_state.py --models "$INIT_DIR" --name "$INIT_NAME" --out "$C/init" --no-check
 common=(--data "${DATA[@]}" --init "$C/init/state.pt" --minutes "${MINUTES:-6.8}"
     --warmup "${WARMUP:-200}" --val "${VAL:-1000}" --save-every 60)
 $PY training/train.py "${common[@]}" --out "$OUT/a" --lr "${LR_A:-3e-4}" --seed "${SEED_A:-21}" >"$OUT/a/train.log" 2>&1 &

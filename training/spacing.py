@@ -18,7 +18,10 @@ cross-attention's choice, as greedy decoding reports it). Then, with
 It prints how the gaps left over after the natural gap spread for each explicit space
 (what ``respace`` reads them by). Deterministic for a given model and TeX installation.
 
-    python training/spacing.py --out src/scipix/models/spacing-v2.json
+    python training/spacing.py --model symbolseq-v4 --model-dir training/.cache/v4files \
+        --out src/scipix/models/spacing-v2.json
+
+(the shipped table was aligned by v4, whose files are in git: training/README.md, step 10).
 
 Prints the file's SHA-256 for ``scipix.recognizer.config``.
 """
@@ -44,7 +47,7 @@ from build_dataset import load_formulas, segmented
 from scipix.recognizer.atoms import OPS, SIZES, SPACE_WIDTHS, slots
 from scipix.recognizer.config import MODELS
 from scipix.recognizer.delimiters import sized_residuals
-from scipix.recognizer.model import BOS, SequenceModel
+from scipix.recognizer.model import BOS, ModelFiles, SequenceModel
 from scipix.recognizer.segment import Components
 from scipix.recognizer.spacing import Ink, SpacingTable, pair
 from scipix.render import TexRenderer
@@ -75,12 +78,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--model", default="symbolseq-v5", help="aligns the tokens to components")
+    ap.add_argument(
+        "--model-dir", type=Path, default=None, help="the model's files (default: the shipped ones)"
+    )
     ap.add_argument("--dpis", default="100,150,300")
     ap.add_argument("--n", type=int, default=1000, help="formulas per dpi")
     ap.add_argument("--start", type=int, default=0, help="first formula of the shuffled pool")
     args = ap.parse_args()
     pool, _ = load_formulas(1234, 5)
-    model = SequenceModel(MODELS[args.model].files())
+    files = (
+        MODELS[args.model].files()
+        if args.model_dir is None
+        else ModelFiles.in_folder(args.model_dir, args.model)
+    )
+    model = SequenceModel(files)
     heights: dict[str, list[float]] = defaultdict(list)
     gaps: list[Gap] = []
     renders: list[tuple[list[str], list[int], Components, float]] = []

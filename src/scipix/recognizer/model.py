@@ -58,6 +58,21 @@ class ModelFiles:
     ngrams: Path | None = None
     ngrams_sha256: str = ""
 
+    @classmethod
+    def in_folder(cls, folder: Path, name: str) -> ModelFiles:
+        """The files ``NAME-encoder.onnx``, ``NAME-decoder.onnx``, ``NAME-vocab.json`` (and
+        ``NAME-ngrams.json`` when present) in ``folder``, expected to be as they are: for
+        development tools comparing models outside the registry, whose files carry no
+        recorded SHA-256."""
+        enc, dec, vocab, ngrams = (
+            folder / f"{name}-{part}"
+            for part in ("encoder.onnx", "decoder.onnx", "vocab.json", "ngrams.json")
+        )
+        sums = (sha256_file(enc), sha256_file(dec), sha256_file(vocab))
+        if not ngrams.is_file():
+            return cls(enc, dec, vocab, sums)
+        return cls(enc, dec, vocab, sums, ngrams, sha256_file(ngrams))
+
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
