@@ -117,11 +117,14 @@ class LocalEngineConfig(Section):
     # with respace: write each delimiter pair as its glyphs' size and the gaps around it say
     # (plain, \left...\right, \bigl...\bigr ...)
     delimiters: bool = True
-    # scans and photos whose reading's confidence is under scan_below are also read
-    # binarised at these multiples of their threshold, the likeliest reading kept (the
+    # scans and photos whose reading's confidence is under scan_below (1.0: all) are also
+    # read binarised at these multiples of their threshold, the likeliest reading kept (the
     # most confident without cross_check; []: off)
-    scan_thresholds: list[float] = Field(default_factory=lambda: [0.9, 1.1])
-    scan_below: float = Field(default=0.5, ge=0.0, le=1.0)
+    scan_thresholds: list[float] = Field(default_factory=lambda: [0.95, 1.05])
+    scan_below: float = Field(default=1.0, ge=0.0, le=1.0)
+    # also read scans and photos resized by retry_scales, as clean images are (slower; the
+    # threshold readings gain more for the time)
+    scan_resize: bool = False
 
 
 class EnginesConfig(Section):

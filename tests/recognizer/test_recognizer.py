@@ -21,7 +21,7 @@ from scipix.io import load_image
 from scipix.postprocess import compact_latex
 from scipix.recognizer import MODELS, Recognizer
 from scipix.recognizer.reading import Ballot
-from scipix.recognizer.segment import CROP, N_FEATURES, Components
+from scipix.recognizer.segment import CROP, N_FEATURES, Components, segment
 
 Render = Callable[..., NDArray[np.uint8]]
 
@@ -369,10 +369,9 @@ def test_both_sizes_are_read_and_their_agreement_counts_in_the_confidence(
 
 
 def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Render) -> None:
-    """Scans are read again from their ink cut at other thresholds (by default only when
-    unsure); the reading kept is the likeliest under all the cuts' encodings together (by
-    confidence without the cross check: at least as confident as without the cuts), and
-    still right on a clear one."""
+    """Scans are read again from their ink cut at other thresholds; the reading kept is the
+    likeliest under all the cuts' encodings together (by confidence without the cross
+    check: at least as confident as without the cuts), and still right on a clear one."""
     from scipix.recognizer import RecognizerSettings
 
     clean = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150)
@@ -388,7 +387,8 @@ def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Rend
     for factor in rec.settings.scan_thresholds:
         cut = rec.preprocessor.rebinarized(pre, factor)
         views.append(rec.read_ink(cut.ink, (cut.offset_x, cut.offset_y)))
-    assert all(v is not None and v.memory is not None for v in views) and len(views) == 3
+    assert all(v is not None and v.memory is not None for v in views)
+    assert len(views) == 1 + len(rec.settings.scan_thresholds) >= 3
     ballot = Ballot(rec.model)
     for view in views:
         assert view is not None
@@ -402,6 +402,36 @@ def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Rend
     plain = rec.confidence(replace(without, agreement=None, cross_logp=None))
     assert rec.confidence(replace(with_thresholds, agreement=None, cross_logp=None)) >= plain
     assert image_match(mathtext(compact_latex(with_thresholds.tokens), dpi=150), clean)
+
+
+def test_a_scan_is_read_at_one_size_its_cuts_standing_for_the_other(
+    mathtext: Render, scanned: Render
+) -> None:
+    """By default a scan is read as it is (not resized, though its symbols are far from the
+    preferred size) and at its other thresholds; whether the cuts read the same stands for
+    the agreement of two sizes. With ``scan_resize`` it is read resized too, as clean
+    images are."""
+    from scipix.recognizer import RecognizerSettings
+
+    clean = mathtext(r"\alpha+\beta=\gamma", dpi=100)  # small symbols: resized when clean
+    scan = scanned(clean)
+    rec = Recognizer.from_name()
+    assert rec.settings.scan_below == 1.0 and not rec.settings.scan_resize
+    pre = rec.preprocessor(scan)
+    assert pre.noisy
+    assert rec._rescale_for(segment(pre.ink).scale, scan.shape[:2]) is not None
+    one = rec._read_sizes(load_image(scan), pre)
+    assert one is not None and one.scale == 1.0 and one.agreement is None
+    kept = rec.read(scan)
+    assert kept is not None and kept.scale == 1.0 and kept.agreement is not None
+    cuts = [rec.preprocessor.rebinarized(pre, f) for f in rec.settings.scan_thresholds]
+    readings = [one, *(rec.read_ink(c.ink, (c.offset_x, c.offset_y)) for c in cuts)]
+    same = len({tuple(r.decoded.tokens) for r in readings if r is not None}) == 1
+    assert kept.agreement is same
+
+    both = Recognizer.from_name(settings=RecognizerSettings(scan_resize=True))
+    two = both._read_sizes(load_image(scan), pre)
+    assert two is not None and two.agreement is not None  # the other size was read
 
 
 def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:

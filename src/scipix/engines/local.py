@@ -44,6 +44,7 @@ class LocalEngine:
                 delimiters=cfg.delimiters,
                 scan_thresholds=tuple(cfg.scan_thresholds),
                 scan_below=cfg.scan_below,
+                scan_resize=cfg.scan_resize,
             ),
         )
 

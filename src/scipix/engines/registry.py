@@ -94,7 +94,7 @@ def cache_producer(settings: Settings) -> str:
         f"{local.model}:{fingerprint}:p{PIPELINE_REVISION}:beam{local.beam_width}"
         f":retry{local.retry_below:g}@{retry}:x{int(local.cross_check)}{int(local.third_size)}"
         f":sp{int(local.respace)}{int(local.delimiters)}"
-        f":scan{local.scan_below:g}@{scans}"
+        f":scan{local.scan_below:g}@{scans}:r{int(local.scan_resize)}"
     )
 
 
