@@ -10,7 +10,15 @@ from numpy.typing import NDArray
 
 from scipix.preprocess import PreprocessConfig, Preprocessor
 from scipix.recognizer.segment import segment
-from scipix.render.kinds import KINDS, dark, render_kind, render_mathtext, scan
+from scipix.render.kinds import (
+    KINDS,
+    dark,
+    render_kind,
+    render_mathtext,
+    scan,
+    tilt,
+    white_scan,
+)
 from scipix.render.web import web_available
 
 Render = Callable[..., NDArray[np.uint8]]
@@ -28,6 +36,25 @@ def test_scan_is_seeded_and_degraded(mathtext: Render) -> None:
     assert not Preprocessor()(gray.astype(np.uint8)).is_blank
 
 
+def test_white_scan_and_tilt_are_seeded_variants(mathtext: Render) -> None:
+    """The white-paper scan is the scan's own draws without tint, shading or grain; the
+    tilt only turns the render."""
+    img = mathtext(r"\frac{a+b}{c} = x + y + z", dpi=150)
+    a = scan(img, np.random.default_rng((7, 0)))
+    w = white_scan(img, np.random.default_rng((7, 0)))
+    assert a.shape == w.shape and not np.array_equal(a, w)
+    gray = w.mean(axis=2)
+    assert np.median(gray) >= 250 > np.median(a.mean(axis=2))  # white paper, grey paper
+    assert (gray < 100).sum() > 0  # ink and specks remain
+    t = tilt(img, np.random.default_rng((7, 0)))
+    assert np.array_equal(t, tilt(img, np.random.default_rng((7, 0))))
+    assert t.ndim == 2 and np.median(t) == 255
+    assert set(np.unique(t[:3])) == {255}  # the padding stays white
+    assert Preprocessor(PreprocessConfig(deskew=False))(t).ink.shape[0] > Preprocessor()(
+        np.pad(img, 12, constant_values=255)
+    ).ink.shape[0]
+
+
 def test_dark_is_light_ink_on_dark(mathtext: Render) -> None:
     img = mathtext(r"x^2", dpi=150)
     d = dark(img, np.random.default_rng(0))
@@ -42,7 +69,7 @@ def test_mathtext_kind_skips_what_it_cannot_parse() -> None:
 
 
 def test_unknown_kind_is_rejected() -> None:
-    assert "katex_x2" in KINDS and "scan150" in KINDS
+    assert {"katex_x2", "scan150", "scan150_white", "tilt150"} <= set(KINDS)
     with pytest.raises(ValueError, match="unknown input kind"):
         render_kind("png", ["x"], 150)
 
@@ -98,11 +125,51 @@ def _rotated(img: NDArray[np.uint8], angle: float) -> NDArray[np.uint8]:
     return np.asarray(cv2.warpAffine(g, m, (w, h), borderValue=255), np.uint8)
 
 
-def test_clean_renders_skip_scan_cleanup(mathtext: Render) -> None:
-    img = mathtext(r"i + j \cdot x_{i} = \frac{a}{b}", dpi=100)
+@pytest.mark.parametrize(
+    "latex",
+    [
+        r"i + j \cdot x_{i} = \frac{a}{b}",
+        r"x_{1}, \ldots, x_{n} \cdot y',\; \dot{u} = \ddot{v}.",
+        r"\sqrt{x^{2} + y^{2} + z^{2}} = \widehat{ABCDEF}",
+    ],
+)
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_clean_renders_skip_scan_cleanup(mathtext: Render, latex: str, dpi: int) -> None:
+    img = mathtext(latex, dpi=dpi)
     on = Preprocessor()(img)
     off = Preprocessor(PreprocessConfig(deskew=False, despeckle=False))(img)
-    assert np.array_equal(on.ink, off.ink)  # dots of i, j, \cdot kept; nothing rotated
+    assert not on.noisy  # dots, primes and accents are not specks
+    assert np.array_equal(on.ink, off.ink)  # nothing removed; a radical's bar rotates nothing
+
+
+def test_a_scan_on_white_paper_is_told_by_its_specks(mathtext: Render) -> None:
+    """A scan whose paper the scanner cut to white has no grain, but specks scattered over
+    it: it is cleaned like a grey one."""
+    img = mathtext(r"a + b = c + d", dpi=150)
+    img = np.pad(img, 30, constant_values=255)
+    clean = len(segment(Preprocessor()(img).ink))
+    rng = np.random.default_rng(5)
+    g = img.copy()
+    ys = rng.integers(0, g.shape[0], 40)
+    xs = rng.integers(0, g.shape[1], 40)
+    g[ys, xs] = 10  # dark specks on white paper
+    assert np.median(g) == 255
+    pre = Preprocessor()(g)
+    assert pre.noisy
+    assert len(segment(pre.ink)) == clean
+
+
+def test_a_clean_render_is_levelled_by_its_fraction_bar(mathtext: Render) -> None:
+    """A tilted image with flat paper (a rotated screenshot) is straightened only by a long
+    rule, which renders draw level."""
+    img = mathtext(r"\frac{a+b+c+d+e+f+g+h}{x+y+z+w} = u + v + w", dpi=150)
+    level = Preprocessor()(img).ink
+    tilted = _rotated(img, 2.5)
+    off = Preprocessor(PreprocessConfig(deskew=False))(tilted)
+    on = Preprocessor()(tilted)
+    assert not on.noisy
+    assert off.ink.shape[0] >= level.shape[0] + 4
+    assert abs(on.ink.shape[0] - level.shape[0]) <= 1
 
 
 def test_despeckle_removes_noise_specks(mathtext: Render) -> None:
