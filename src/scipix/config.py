@@ -125,6 +125,10 @@ class LocalEngineConfig(Section):
     # also read scans and photos resized by retry_scales, as clean images are (slower; the
     # threshold readings gain more for the time)
     scan_resize: bool = False
+    # clean images (renders, screenshots) whose reading's confidence is under clean_below
+    # are also read binarised at these multiples of their threshold ([]: off)
+    clean_thresholds: list[float] = Field(default_factory=lambda: [0.95, 1.05])
+    clean_below: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
 class EnginesConfig(Section):

@@ -263,8 +263,9 @@ def _rule_angles(
             # columns half the rule apart (a radical's hook at the bar's end moves a
             # least-squares line, not this); a rule whose two edges disagree is not one (a
             # resampled bar one pixel thicker along part of its length, a wide hat)
-            top, bottom = _edge_slope(xs, ys, int(w[i]), np.minimum), _edge_slope(
-                xs, ys, int(w[i]), np.maximum
+            top, bottom = (
+                _edge_slope(xs, ys, int(w[i]), np.minimum),
+                _edge_slope(xs, ys, int(w[i]), np.maximum),
             )
             if abs(np.degrees(np.arctan(top) - np.arctan(bottom))) > 0.3:
                 continue
@@ -277,9 +278,7 @@ def _rule_angles(
     return out
 
 
-def _edge_slope(
-    xs: NDArray[np.intp], ys: NDArray[np.intp], width: int, pick: np.ufunc
-) -> float:
+def _edge_slope(xs: NDArray[np.intp], ys: NDArray[np.intp], width: int, pick: np.ufunc) -> float:
     """The slope of a rule's top (``pick`` np.minimum) or bottom (np.maximum) edge: the
     mean, its fifths at either end left out, of the slopes between columns half the rule
     apart."""
@@ -291,7 +290,8 @@ def _edge_slope(
     if half == 0:
         return 0.0
     slopes = np.sort(
-        (edge[cols[half:]] - edge[cols[: cols.size - half]]) / (cols[half:] - cols[: cols.size - half])
+        (edge[cols[half:]] - edge[cols[: cols.size - half]])
+        / (cols[half:] - cols[: cols.size - half])
     )
     cut = slopes.size // 5
     return float(slopes[cut : slopes.size - cut].mean())

@@ -50,9 +50,10 @@ def test_white_scan_and_tilt_are_seeded_variants(mathtext: Render) -> None:
     assert np.array_equal(t, tilt(img, np.random.default_rng((7, 0))))
     assert t.ndim == 2 and np.median(t) == 255
     assert set(np.unique(t[:3])) == {255}  # the padding stays white
-    assert Preprocessor(PreprocessConfig(deskew=False))(t).ink.shape[0] > Preprocessor()(
-        np.pad(img, 12, constant_values=255)
-    ).ink.shape[0]
+    assert (
+        Preprocessor(PreprocessConfig(deskew=False))(t).ink.shape[0]
+        > Preprocessor()(np.pad(img, 12, constant_values=255)).ink.shape[0]
+    )
 
 
 def test_dark_is_light_ink_on_dark(mathtext: Render) -> None:

@@ -19,8 +19,9 @@ from scipix.errors import ImageError, ModelError
 from scipix.evaluation import image_match
 from scipix.io import load_image
 from scipix.postprocess import compact_latex
+from scipix.preprocess import Preprocessed
 from scipix.recognizer import MODELS, Recognizer
-from scipix.recognizer.reading import Ballot
+from scipix.recognizer.reading import Ballot, Reading
 from scipix.recognizer.segment import CROP, N_FEATURES, Components, segment
 
 Render = Callable[..., NDArray[np.uint8]]
@@ -432,6 +433,36 @@ def test_a_scan_is_read_at_one_size_its_cuts_standing_for_the_other(
     both = Recognizer.from_name(settings=RecognizerSettings(scan_resize=True))
     two = both._read_sizes(load_image(scan), pre)
     assert two is not None and two.agreement is not None  # the other size was read
+
+
+def test_an_unsure_clean_image_is_also_read_at_other_thresholds(
+    mathtext: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean image whose reading is unsure (under ``clean_below``) is read again from its
+    ink cut at ``clean_thresholds``; a sure one, or with the cuts off, is not."""
+    from scipix.recognizer import RecognizerSettings
+
+    clean = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=100)
+
+    def cuts(settings: RecognizerSettings) -> tuple[list[float], Reading | None]:
+        rec = Recognizer.from_name(settings=settings)
+        seen: list[float] = []
+        cut = rec.preprocessor.rebinarized
+
+        def spy(pre: Preprocessed, factor: float) -> Preprocessed:
+            seen.append(factor)
+            return cut(pre, factor)
+
+        monkeypatch.setattr(rec.preprocessor, "rebinarized", spy)
+        assert not rec.preprocessor(clean).noisy
+        return seen, rec.read(clean)
+
+    seen, kept = cuts(RecognizerSettings(clean_below=1.0))  # every reading is unsure
+    assert seen == [0.95, 1.05] == list(RecognizerSettings().clean_thresholds)
+    assert kept is not None
+    assert image_match(mathtext(compact_latex(kept.tokens), dpi=100), clean)
+    assert cuts(RecognizerSettings(clean_below=0.0))[0] == []  # every reading is sure
+    assert cuts(RecognizerSettings(clean_below=1.0, clean_thresholds=()))[0] == []
 
 
 def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:

@@ -45,6 +45,8 @@ class LocalEngine:
                 scan_thresholds=tuple(cfg.scan_thresholds),
                 scan_below=cfg.scan_below,
                 scan_resize=cfg.scan_resize,
+                clean_thresholds=tuple(cfg.clean_thresholds),
+                clean_below=cfg.clean_below,
             ),
         )
 

@@ -90,11 +90,13 @@ def cache_producer(settings: Settings) -> str:
     fingerprint = model.fingerprint() if model is not None else "unknown"
     retry = ",".join(f"{x:g}" for x in local.retry_scales)
     scans = ",".join(f"{x:g}" for x in local.scan_thresholds)
+    cuts = ",".join(f"{x:g}" for x in local.clean_thresholds)
     return (
         f"{local.model}:{fingerprint}:p{PIPELINE_REVISION}:beam{local.beam_width}"
         f":retry{local.retry_below:g}@{retry}:x{int(local.cross_check)}{int(local.third_size)}"
         f":sp{int(local.respace)}{int(local.delimiters)}"
         f":scan{local.scan_below:g}@{scans}:r{int(local.scan_resize)}"
+        f":cut{local.clean_below:g}@{cuts}"
     )
 
 

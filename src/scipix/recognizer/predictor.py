@@ -38,7 +38,7 @@ from scipix.types import BoundingBox, OcrResult, Timings
 
 # bumped whenever preprocessing or postprocessing changes what the same model answers (the
 # similarity cache's producer tag includes it, so stale answers are dropped)
-PIPELINE_REVISION = 7
+PIPELINE_REVISION = 8
 PREFERRED_SYMBOL_PX = 19.0  # symbol height (segment's reference scale) the model reads best
 # the two sizes' differing readings of a clean image get a third size unless one is likelier
 # than the other by this many nats over both images
@@ -69,6 +69,11 @@ class RecognizerSettings:
     # cross_check)
     scan_thresholds: tuple[float, ...] = (0.95, 1.05)
     scan_below: float = 1.0
+    # clean images (renders, screenshots) whose reading is unsure (under clean_below) are
+    # also read from cuts at these multiples of their threshold, the likeliest kept the same
+    # way (at 100 dpi +2.5 points on im2latex, +1.0 at 150; () off)
+    clean_thresholds: tuple[float, ...] = (0.95, 1.05)
+    clean_below: float = 0.5
     # read scans and photos at their other size too (retry_scales), as clean images are;
     # off, the threshold readings take the second size's place (more accurate, as fast)
     scan_resize: bool = False
@@ -230,33 +235,42 @@ class Recognizer:
         return best, turns
 
     def _read_upright(self, img: DecodedImage, pre: Preprocessed) -> Reading | None:
-        """Read the upright image at its sizes (:meth:`_read_sizes`) and, for scans and
-        photos, at other thresholds too (:meth:`_read_thresholds`)."""
+        """Read the upright image at its sizes (:meth:`_read_sizes`) and at other ink
+        thresholds too (:meth:`_read_thresholds`): scans and photos by ``scan_thresholds``
+        and ``scan_below``, clean images by ``clean_thresholds`` and ``clean_below``."""
         reading = self._read_sizes(img, pre)
-        if reading is None or not pre.noisy or not self.settings.scan_thresholds:
+        s = self.settings
+        factors, below = (
+            (s.scan_thresholds, s.scan_below) if pre.noisy else (s.clean_thresholds, s.clean_below)
+        )
+        if reading is None or not factors:
             return reading
-        return self._read_thresholds(pre, reading)
+        return self._read_thresholds(pre, reading, factors, below)
 
-    def _read_thresholds(self, pre: Preprocessed, reading: Reading) -> Reading:
-        """A scan or photo whose reading is unsure (confidence, what the other size said
-        left out, under ``scan_below``; by default every one), read again from its ink cut
-        at each of ``scan_thresholds`` times its threshold, with ``reading`` as the draft.
-        Blur and toner merge or break glyphs, and no one threshold undoes both. With
-        ``cross_check`` the reading whose tokens are likeliest under all the cuts' encodings
-        together is kept; else the most confident. A reading made at one size (scans are, by
-        default: ``scan_resize``) takes whether the cuts all read the same as its agreement.
-        At 150 dpi, im2latex scans of the benchmark's 200 formulas / 399 others (scan seed
-        7), each timed in one run: x0.9 and x1.1 when unsure, plus the second size (stop 21)
+    def _read_thresholds(
+        self, pre: Preprocessed, reading: Reading, factors: tuple[float, ...], below: float
+    ) -> Reading:
+        """An image whose reading is unsure (confidence, what the other size said left out,
+        under ``below``), read again from its ink cut at each of ``factors`` times its
+        threshold, with ``reading`` as the draft. Blur and toner merge or break glyphs, and
+        no one threshold undoes both; on small clean renders a cut moves a glyph's edge by a
+        pixel. With ``cross_check`` the reading whose tokens are likeliest under all the
+        cuts' encodings together is kept; else the most confident. A reading made at one
+        size (scans are, by default: ``scan_resize``) takes whether the cuts all read the
+        same as its agreement; a cut's reading kept over the first disagrees with it.
+        Scans at 150 dpi, im2latex, the benchmark's 200 formulas / 399 others (scan seed 7),
+        each timed in one run: x0.9 and x1.1 when unsure, plus the second size (stop 21)
         53.3 / 46.6%, median 31.6 / 36.5 ms; x0.95 and x1.05 always, one size, 58.3 / 51.9%,
         34.3 / 34.6 ms; x0.85, x0.95 and x1.05: 59.8 / 50.9%, 51.0 / 46.9 ms. Textbook scans
-        91.8 -> 92.3%."""
+        91.8 -> 92.3%. Clean im2latex renders, x0.95 and x1.05 when unsure: 60.6 -> 63.1%,
+        71.1 -> 72.1%, 72.7% both at 100 / 150 / 300 dpi, x1.11-1.23 the median time."""
         # its confidence as if read once, its gaps measured as the kept reading's will be
         alone = self._respaced(replace(reading, agreement=None, cross_logp=None))
         best_conf = self.confidence(alone)
-        if best_conf >= self.settings.scan_below:
+        if best_conf >= below:
             return reading
         readings = [reading]
-        for factor in self.settings.scan_thresholds:
+        for factor in factors:
             alt = self.preprocessor.rebinarized(pre, factor)
             if alt.is_blank:
                 continue
@@ -276,7 +290,9 @@ class Recognizer:
             kept, cross = ballot.likeliest()
             if kept is reading and reading.cross_logp is not None:
                 return reading
-            return replace(kept, agreement=reading.agreement, cross_logp=cross)
+            # a cut's reading kept over the first disagrees with it, whatever the sizes said
+            agreement = reading.agreement if kept is reading else False
+            return replace(kept, agreement=agreement, cross_logp=cross)
         best = reading
         for other in readings[1:]:
             other_conf = self.confidence(other)
