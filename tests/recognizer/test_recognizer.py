@@ -17,7 +17,7 @@ from PIL import Image
 import scipix
 from scipix.errors import ImageError, ModelError
 from scipix.evaluation import image_match
-from scipix.io import load_image
+from scipix.io import DecodedImage, load_image
 from scipix.postprocess import compact_latex
 from scipix.preprocess import Preprocessed
 from scipix.recognizer import MODELS, Recognizer
@@ -439,21 +439,31 @@ def test_an_unsure_clean_image_is_also_read_at_other_thresholds(
     mathtext: Render, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A clean image whose reading is unsure (under ``clean_below``) is read again from its
-    ink cut at ``clean_thresholds``; a sure one, or with the cuts off, is not."""
+    ink cut at ``clean_thresholds``; a sure one, one whose two sizes read the same, or with
+    the cuts off, is not."""
     from scipix.recognizer import RecognizerSettings
 
     clean = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=100)
 
-    def cuts(settings: RecognizerSettings) -> tuple[list[float], Reading | None]:
+    def cuts(
+        settings: RecognizerSettings, agreed: bool = False
+    ) -> tuple[list[float], Reading | None]:
         rec = Recognizer.from_name(settings=settings)
         seen: list[float] = []
         cut = rec.preprocessor.rebinarized
+        sizes = rec._read_sizes
 
         def spy(pre: Preprocessed, factor: float) -> Preprocessed:
             seen.append(factor)
             return cut(pre, factor)
 
+        def read_sizes(img: DecodedImage, pre: Preprocessed) -> Reading | None:
+            reading = sizes(img, pre)
+            assert reading is not None and reading.agreement is not True
+            return replace(reading, agreement=True) if agreed else reading
+
         monkeypatch.setattr(rec.preprocessor, "rebinarized", spy)
+        monkeypatch.setattr(rec, "_read_sizes", read_sizes)
         assert not rec.preprocessor(clean).noisy
         return seen, rec.read(clean)
 
@@ -463,6 +473,7 @@ def test_an_unsure_clean_image_is_also_read_at_other_thresholds(
     assert image_match(mathtext(compact_latex(kept.tokens), dpi=100), clean)
     assert cuts(RecognizerSettings(clean_below=0.0))[0] == []  # every reading is sure
     assert cuts(RecognizerSettings(clean_below=1.0, clean_thresholds=()))[0] == []
+    assert cuts(RecognizerSettings(clean_below=1.0), agreed=True)[0] == []
 
 
 def test_differing_readings_are_judged_on_both_images(mathtext: Render) -> None:

@@ -237,13 +237,16 @@ class Recognizer:
     def _read_upright(self, img: DecodedImage, pre: Preprocessed) -> Reading | None:
         """Read the upright image at its sizes (:meth:`_read_sizes`) and at other ink
         thresholds too (:meth:`_read_thresholds`): scans and photos by ``scan_thresholds``
-        and ``scan_below``, clean images by ``clean_thresholds`` and ``clean_below``."""
+        and ``scan_below``, clean images by ``clean_thresholds`` and ``clean_below`` unless
+        their two sizes read the same."""
         reading = self._read_sizes(img, pre)
         s = self.settings
         factors, below = (
             (s.scan_thresholds, s.scan_below) if pre.noisy else (s.clean_thresholds, s.clean_below)
         )
         if reading is None or not factors:
+            return reading
+        if not pre.noisy and reading.agreement is True:  # two sizes read the same: enough
             return reading
         return self._read_thresholds(pre, reading, factors, below)
 
@@ -257,7 +260,8 @@ class Recognizer:
         pixel. With ``cross_check`` the reading whose tokens are likeliest under all the
         cuts' encodings together is kept; else the most confident. A reading made at one
         size (scans are, by default: ``scan_resize``) takes whether the cuts all read the
-        same as its agreement; a cut's reading kept over the first disagrees with it.
+        same as its agreement; a cut's reading kept over the first disagrees with it, and on
+        a clean image must be at least as confident as the first.
         Scans at 150 dpi, im2latex, the benchmark's 200 formulas / 399 others (scan seed 7),
         each timed in one run: x0.9 and x1.1 when unsure, plus the second size (stop 21)
         53.3 / 46.6%, median 31.6 / 36.5 ms; x0.95 and x1.05 always, one size, 58.3 / 51.9%,
@@ -292,7 +296,14 @@ class Recognizer:
                 return reading
             # a cut's reading kept over the first disagrees with it, whatever the sizes said
             agreement = reading.agreement if kept is reading else False
-            return replace(kept, agreement=agreement, cross_logp=cross)
+            out = replace(kept, agreement=agreement, cross_logp=cross)
+            # a clean image's cut moves an edge by a pixel, and the likeliest under three
+            # nearly equal encodings may be a glyph misread: it must also be as confident
+            if not pre.noisy and self.confidence(self._respaced(out)) < self.confidence(
+                self._respaced(reading)
+            ):
+                return reading
+            return out
         best = reading
         for other in readings[1:]:
             other_conf = self.confidence(other)
