@@ -71,7 +71,8 @@ class RecognizerSettings:
     scan_below: float = 1.0
     # clean images (renders, screenshots) whose reading is unsure (under clean_below) are
     # also read from cuts at these multiples of their threshold, the likeliest kept the same
-    # way (at 100 dpi +2.5 points on im2latex, +1.0 at 150; () off)
+    # way, unless the two sizes read the same (at 100 dpi +2.4 points on im2latex, +1.0 at
+    # 150; () off)
     clean_thresholds: tuple[float, ...] = (0.95, 1.05)
     clean_below: float = 0.5
     # read scans and photos at their other size too (retry_scales), as clean images are;
@@ -266,8 +267,9 @@ class Recognizer:
         each timed in one run: x0.9 and x1.1 when unsure, plus the second size (stop 21)
         53.3 / 46.6%, median 31.6 / 36.5 ms; x0.95 and x1.05 always, one size, 58.3 / 51.9%,
         34.3 / 34.6 ms; x0.85, x0.95 and x1.05: 59.8 / 50.9%, 51.0 / 46.9 ms. Textbook scans
-        91.8 -> 92.3%. Clean im2latex renders, x0.95 and x1.05 when unsure: 60.6 -> 63.1%,
-        71.1 -> 72.1%, 72.7% both at 100 / 150 / 300 dpi, x1.11-1.23 the median time."""
+        91.8 -> 92.3%. Clean im2latex renders, x0.95 and x1.05 when unsure and the sizes
+        disagree: 60.6 -> 63.0%, 71.1 -> 72.1%, 72.7% both at 100 / 150 / 300 dpi, x1.18 /
+        x1.05 the median time at 100 / 150 dpi."""
         # its confidence as if read once, its gaps measured as the kept reading's will be
         alone = self._respaced(replace(reading, agreement=None, cross_logp=None))
         best_conf = self.confidence(alone)
