@@ -160,7 +160,8 @@ SCATTERED_SPECKS = 4
 
 def _scattered_specks(ink: NDArray[np.bool_]) -> int:
     """How many tiny components (at most a fifth of a symbol's height squared, at least 4
-    px) have no other ink within a symbol's height of their box."""
+    px) have no other ink within a symbol's height of their box, counted up to
+    ``SCATTERED_SPECKS``."""
     labels, st = _components(ink)
     if st.shape[0] < 2:
         return 0
@@ -171,11 +172,15 @@ def _scattered_specks(ink: NDArray[np.bool_]) -> int:
     limit = max(4.0, (height / 5.0) ** 2)
     r = max(2, round(height))
     count = 0
-    for i in np.flatnonzero(st[:, cv2.CC_STAT_AREA] <= limit):
+    # enough to decide: the first SCATTERED_SPECKS found, among at most the first 256 tiny
+    # components (a halftone or dithered image has thousands, none of them far from ink)
+    for i in np.flatnonzero(st[:, cv2.CC_STAT_AREA] <= limit)[:256]:
         x, y, bw, bh = (int(v) for v in st[i, :4])
         window = labels[max(0, y - r) : y + bh + r, max(0, x - r) : x + bw + r]
         if not np.any((window != 0) & (window != i + 1)):
             count += 1
+            if count >= SCATTERED_SPECKS:
+                break
     return count
 
 
