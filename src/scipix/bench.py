@@ -3,7 +3,8 @@
     python benchmarks/accuracy.py                       # 1000 im2latex + textbook, 100/150/300 dpi
     python benchmarks/accuracy.py --n 200 --dpis 150    # quicker
     python benchmarks/accuracy.py --write-docs          # also update docs/BENCHMARKS.md
-    python benchmarks/accuracy.py --kinds tex,katex_x1,katex_x2,mathjax_x1,mathtext_stix,scan150,dark \
+    python benchmarks/accuracy.py --kinds \
+        tex,katex_x1,katex_x2,mathjax_x1,mathjax_x2,mathtext_stix,scan150,scan150_white,tilt150,dark \
         --n 200 --dpis 150 --write-docs                 # robustness table (its own block)
     scipix bench --im2latex PATH/im2latex_val.txt       # the same from the CLI
 
@@ -15,7 +16,8 @@ same way and compared with the truth's image. Latency is measured on one core
 benchmarks/.cache/.
 
 ``--kinds`` renders the same formulas as other input kinds (:mod:`scipix.render.kinds`: KaTeX
-and MathJax screenshots in headless Chromium, matplotlib mathtext, degraded scans, dark mode);
+and MathJax screenshots in headless Chromium, matplotlib mathtext, degraded scans on grey or
+white paper, tilted renders, dark mode);
 the recognizer reads those, and its prediction is still rendered with TeX and compared with
 the truth's TeX render at the same dpi. Formulas a kind cannot render are skipped and counted.
 """
