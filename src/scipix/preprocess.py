@@ -12,6 +12,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+# an ink mask's component labels and, per component (label - 1), its stats row
+_Components = tuple[NDArray[np.int32], NDArray[np.int32]]
+
 
 @dataclass(frozen=True, slots=True)
 class PreprocessConfig:
@@ -59,9 +62,12 @@ class Preprocessor:
             g = _flatten(g)
         cfg = self.config
         ink, threshold = _binarize(g)
-        noisy = (cfg.deskew or cfg.despeckle) and ink.any() and _is_noisy(g, ink)
+        # the ink's components, shared by the noise test, speck removal and a clean image's
+        # rule; None when neither deskew nor speck removal is on, or there is no ink
+        comps = _components(ink) if (cfg.deskew or cfg.despeckle) and ink.any() else None
+        noisy = comps is not None and _is_noisy(g, ink, comps)
         if noisy:
-            clean = _despeckle(ink)  # the skew is measured without specks, whatever is kept
+            clean = _despeckle(ink, comps)  # the skew is measured without specks, whatever is kept
             angle = _skew_angle(clean, cfg.max_skew) if cfg.deskew else 0.0
             if angle != 0.0:
                 g = _rotate(g, angle)
@@ -69,10 +75,10 @@ class Preprocessor:
                 clean = _despeckle(ink) if cfg.despeckle else ink
             if cfg.despeckle:
                 ink = clean
-        elif cfg.deskew and ink.any():
+        elif cfg.deskew and comps is not None:
             # a clean image is straightened only by a long rule (a fraction bar), which
             # renders draw level: the row profile and short rules are too unsure there
-            angle = _ruled_angle(ink, cfg.max_skew)
+            angle = _ruled_angle(comps, cfg.max_skew)
             if angle != 0.0:
                 g = _rotate(g, angle)
                 ink, threshold = _binarize(g)
@@ -137,7 +143,7 @@ def _binarize(g: NDArray[np.uint8]) -> tuple[NDArray[np.bool_], float]:
     return np.asarray(g < t, dtype=bool), t
 
 
-def _is_noisy(g: NDArray[np.uint8], ink: NDArray[np.bool_]) -> bool:
+def _is_noisy(g: NDArray[np.uint8], ink: NDArray[np.bool_], comps: _Components) -> bool:
     """Scans and photos: the paper away from the ink is not flat (noise, JPEG, grain), or
     specks are scattered over it (a scan on white paper, whose grain the scanner cut off).
 
@@ -149,7 +155,7 @@ def _is_noisy(g: NDArray[np.uint8], ink: NDArray[np.bool_]) -> bool:
         mad = np.median(np.abs(paper.astype(np.float32) - np.median(paper)))
         if float(mad) >= 1.0:
             return True
-    return _scattered_specks(ink) >= SCATTERED_SPECKS
+    return _scattered_specks(comps) >= SCATTERED_SPECKS
 
 
 # this many specks far from any other ink make white paper a scan: on the benchmark's
@@ -158,17 +164,14 @@ def _is_noisy(g: NDArray[np.uint8], ink: NDArray[np.bool_]) -> bool:
 SCATTERED_SPECKS = 4
 
 
-def _scattered_specks(ink: NDArray[np.bool_]) -> int:
+def _scattered_specks(comps: _Components) -> int:
     """How many tiny components (at most a fifth of a symbol's height squared, at least 4
     px) have no other ink within a symbol's height of their box, counted up to
     ``SCATTERED_SPECKS``."""
-    labels, st = _components(ink)
+    labels, st = comps
     if st.shape[0] < 2:
         return 0
-    h = st[:, cv2.CC_STAT_HEIGHT].astype(np.float32)
-    w = st[:, cv2.CC_STAT_WIDTH].astype(np.float32)
-    tall = h[(h >= 0.5 * w) & (h >= 3)]
-    height = float(np.median(tall)) if tall.size else float(h.max())
+    height = _symbol_height(st)
     limit = max(4.0, (height / 5.0) ** 2)
     r = max(2, round(height))
     count = 0
@@ -184,9 +187,22 @@ def _scattered_specks(ink: NDArray[np.bool_]) -> int:
     return count
 
 
-def _components(ink: NDArray[np.bool_]) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+def _components(ink: NDArray[np.bool_]) -> _Components:
     _n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     return np.asarray(labels, np.int32), np.asarray(stats[1:], np.int32)
+
+
+def _symbol_height(st: NDArray[np.int32]) -> float:
+    """The median height of the components shaped like symbols (not rules or specks)."""
+    h = st[:, cv2.CC_STAT_HEIGHT].astype(np.float32)
+    w = st[:, cv2.CC_STAT_WIDTH].astype(np.float32)
+    tall = h[(h >= 0.5 * w) & (h >= 3)]
+    return float(np.median(tall)) if tall.size else float(h.max())
+
+
+def _within(angle: float, max_skew: float) -> float:
+    """``angle``, or 0 when under 0.2 degrees (level enough) or over ``max_skew``."""
+    return 0.0 if abs(angle) > max_skew or abs(angle) < 0.2 else angle
 
 
 def _skew_angle(ink: NDArray[np.bool_], max_skew: float) -> float:
@@ -203,7 +219,7 @@ def _skew_angle(ink: NDArray[np.bool_], max_skew: float) -> float:
     ys, xs = np.nonzero(ink)
     if ys.size < 50:
         return 0.0
-    rules = _rule_angles(ink)
+    rules = _rule_angles(_components(ink))
     wide = int(xs.max() - xs.min()) >= 4 * int(ys.max() - ys.min())
     trusted = [tilt for _, tilt, alone in rules if alone]
     if trusted:
@@ -218,18 +234,14 @@ def _skew_angle(ink: NDArray[np.bool_], max_skew: float) -> float:
         x, y = xs - xs.mean(), ys - ys.mean()
         coarse = _sharpest(x, y, np.arange(-max_skew, max_skew + 1e-6, 0.5))
         angle = _sharpest(x, y, np.arange(coarse - 0.4, coarse + 0.41, 0.1))
-    if abs(angle) > max_skew or abs(angle) < 0.2:
-        return 0.0
-    return angle
+    return _within(angle, max_skew)
 
 
-def _ruled_angle(ink: NDArray[np.bool_], max_skew: float) -> float:
+def _ruled_angle(comps: _Components, max_skew: float) -> float:
     """The tilt (degrees) of the longest straight rule long enough to trust alone (see
     :func:`_skew_angle`); 0 without one, or when under 0.2 degrees or over ``max_skew``."""
-    trusted = [tilt for _, tilt, _ in _rule_angles(ink, robust=True, trusted_only=True)]
-    if not trusted or abs(trusted[0]) > max_skew or abs(trusted[0]) < 0.2:
-        return 0.0
-    return trusted[0]
+    trusted = _rule_angles(comps, robust=True, trusted_only=True)
+    return _within(trusted[0][1], max_skew) if trusted else 0.0
 
 
 def _sharpest(x: NDArray[np.float64], y: NDArray[np.float64], angles: NDArray[np.float64]) -> float:
@@ -245,14 +257,14 @@ def _sharpest(x: NDArray[np.float64], y: NDArray[np.float64], angles: NDArray[np
 
 
 def _rule_angles(
-    ink: NDArray[np.bool_], robust: bool = False, trusted_only: bool = False
+    comps: _Components, robust: bool = False, trusted_only: bool = False
 ) -> list[tuple[int, float, bool]]:
     """(length, tilt in degrees counter-clockwise, long enough to trust alone) of each
     straight horizontal rule in the ink (at least 10 px, three times longer than thick;
     ``trusted_only``: 40 px and six times), longest first. ``robust``: tilts that ignore a
     hook at a rule's end (a radical's; on scans, whose short rules the least-squares line
     measures better, it is not used)."""
-    labels, st = _components(ink)
+    labels, st = comps
     w, h = st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]
     out: list[tuple[int, float, bool]] = []
     for i in np.argsort(-w):
@@ -312,16 +324,13 @@ def _rotate(g: NDArray[np.uint8], angle: float) -> NDArray[np.uint8]:
     return np.asarray(out, np.uint8)
 
 
-def _despeckle(ink: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Remove components far smaller than a dot ((scale/8)^2 px, at least 2 px) of the text."""
-    labels, st = _components(ink)
+def _despeckle(ink: NDArray[np.bool_], comps: _Components | None = None) -> NDArray[np.bool_]:
+    """Remove components far smaller than a dot ((scale/8)^2 px, at least 2 px) of the text
+    (``comps``: ``ink``'s components, when already found)."""
+    labels, st = _components(ink) if comps is None else comps
     if st.shape[0] == 0:
         return ink
-    h = st[:, cv2.CC_STAT_HEIGHT].astype(np.float32)
-    w = st[:, cv2.CC_STAT_WIDTH].astype(np.float32)
-    tall = h[(h >= 0.5 * w) & (h >= 3)]  # symbols, not rules or specks
-    height = float(np.median(tall)) if tall.size else float(h.max())
-    limit = max(2.0, (height / 8.0) ** 2)
+    limit = max(2.0, (_symbol_height(st) / 8.0) ** 2)
     small = np.flatnonzero(st[:, cv2.CC_STAT_AREA] <= limit) + 1
     if small.size == 0:
         return ink

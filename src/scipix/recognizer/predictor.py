@@ -301,9 +301,9 @@ class Recognizer:
             out = replace(kept, agreement=agreement, cross_logp=cross)
             # a clean image's cut moves an edge by a pixel, and the likeliest under three
             # nearly equal encodings may be a glyph misread: it must also be as confident
-            if not pre.noisy and self.confidence(self._respaced(out)) < self.confidence(
-                self._respaced(reading)
-            ):
+            # (the first reading respaced as ``alone`` was, with its own agreement)
+            first = replace(alone, agreement=reading.agreement, cross_logp=reading.cross_logp)
+            if not pre.noisy and self.confidence(self._respaced(out)) < self.confidence(first):
                 return reading
             return out
         best = reading

@@ -46,7 +46,6 @@ MATHTEXT_KINDS = {
 # mathtext reads "x ^ { 2 }" as "x" then a stray superscript: close up the spaces
 _SCRIPT_SPACE = re.compile(r"\s*([_^])\s*")
 KINDS = ("tex", *WEB_KINDS, *MATHTEXT_KINDS, "scan150", "scan150_white", "tilt150", "dark")
-_AT_150 = ("scan150", "scan150_white", "tilt150")
 
 
 def render_kind(kind: str, formulas: Sequence[str], dpi: int, seed: int = 0) -> list[Img | None]:
@@ -62,10 +61,11 @@ def render_kind(kind: str, formulas: Sequence[str], dpi: int, seed: int = 0) -> 
         return [render_mathtext(f, dpi, MATHTEXT_KINDS[kind]) for f in formulas]
     from scipix.render.tex import TexRenderer
 
-    clean = TexRenderer().render(formulas, 150 if kind in _AT_150 else dpi)
+    at_150 = {"scan150": scan, "scan150_white": white_scan, "tilt150": tilt}  # dpi ignored
+    clean = TexRenderer().render(formulas, 150 if kind in at_150 else dpi)
     if kind == "tex":
         return clean
-    degrade = {"scan150": scan, "scan150_white": white_scan, "tilt150": tilt}.get(kind, dark)
+    degrade = at_150.get(kind, dark)
     return [
         None if im is None else degrade(im, np.random.default_rng((seed, k)))
         for k, im in enumerate(clean)
