@@ -125,6 +125,9 @@ class LocalEngineConfig(Section):
     # also read scans and photos resized by retry_scales, as clean images are (slower; the
     # threshold readings gain more for the time)
     scan_resize: bool = False
+    # read scans and photos with the model's scan companion (ModelConfig.scans: fine-tuned
+    # on degraded scans) where it has one; false: the main model reads everything
+    scan_model: bool = True
     # clean images (renders, screenshots) whose reading's confidence is under clean_below
     # are also read binarised at these multiples of their threshold ([]: off)
     clean_thresholds: list[float] = Field(default_factory=lambda: [0.95, 1.05])

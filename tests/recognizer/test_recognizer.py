@@ -226,6 +226,10 @@ def test_retry_settings_come_from_config() -> None:
     rec = LocalEngine(judged).recognizer
     assert not rec.settings.cross_check and not rec.settings.third_size
     assert cache_producer(judged) != cache_producer(load_settings(None, {}))
+    one_model = load_settings(None, {"engines.local.scan_model": False})
+    assert LocalEngine(one_model).recognizer.scan_model is None
+    assert LocalEngine(load_settings(None, {})).recognizer.scan_model is not None
+    assert cache_producer(one_model) != cache_producer(load_settings(None, {}))
 
 
 def _components(boxes: list[list[int]]) -> Components:
@@ -387,10 +391,10 @@ def test_a_scan_is_also_read_at_other_thresholds(mathtext: Render, scanned: Rend
     views = [rec._read_sizes(load_image(scan), pre)]
     for factor in rec.settings.scan_thresholds:
         cut = rec.preprocessor.rebinarized(pre, factor)
-        views.append(rec.read_ink(cut.ink, (cut.offset_x, cut.offset_y)))
+        views.append(rec.read_ink(cut.ink, (cut.offset_x, cut.offset_y), noisy=True))
     assert all(v is not None and v.memory is not None for v in views)
     assert len(views) == 1 + len(rec.settings.scan_thresholds) >= 3
-    ballot = Ballot(rec.model)
+    ballot = Ballot(rec.scan_model or rec.model)
     for view in views:
         assert view is not None
         ballot.add(view)
@@ -426,7 +430,7 @@ def test_a_scan_is_read_at_one_size_its_cuts_standing_for_the_other(
     kept = rec.read(scan)
     assert kept is not None and kept.scale == 1.0 and kept.agreement is not None
     cuts = [rec.preprocessor.rebinarized(pre, f) for f in rec.settings.scan_thresholds]
-    readings = [one, *(rec.read_ink(c.ink, (c.offset_x, c.offset_y)) for c in cuts)]
+    readings = [one, *(rec.read_ink(c.ink, (c.offset_x, c.offset_y), noisy=True) for c in cuts)]
     same = len({tuple(r.decoded.tokens) for r in readings if r is not None}) == 1
     assert kept.agreement is same
 
@@ -540,10 +544,10 @@ def test_sizes_that_disagree_closely_are_joined_by_a_third_size(
         toks = ["y" if t == "x" else t for t in reading.decoded.tokens]
         return replace(reading, tokens=toks, decoded=replace(reading.decoded, tokens=toks))
 
-    def resized(img: object, scale: float, draft: object = None) -> object:
+    def resized(img: object, scale: float, draft: object = None, noisy: bool = False) -> object:
         scales.append(-scale)
         try:
-            return resize(img, scale, draft)  # type: ignore[arg-type]
+            return resize(img, scale, draft, noisy)  # type: ignore[arg-type]
         finally:
             scales[-1] = scale
 
@@ -569,3 +573,37 @@ def test_sizes_that_disagree_closely_are_joined_by_a_third_size(
     monkeypatch.setattr(two, "_read_resized", resized)
     scales.clear()
     assert two.read(gray) is not None and scales == sizes[:1]
+
+
+def test_scans_are_read_by_the_scan_model_and_clean_images_by_the_main_one(
+    mathtext: Render, scanned: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped model has a scan companion (fine-tuned on degraded scans): every
+    encoding of an image preprocessing takes for a scan (its cuts' too) is the companion's,
+    every encoding of a clean render the main model's. ``scan_model=False`` leaves it out,
+    and the cache fingerprint tells the two apart."""
+    config = MODELS["symbolseq-v5"]
+    assert config.scans is not None and config.scans in MODELS
+    rec = Recognizer.from_name()
+    assert rec.scan_model is not None and rec.scan_model is not rec.model
+    calls = {"main": 0, "scan": 0}
+    for key, model in (("main", rec.model), ("scan", rec.scan_model)):
+
+        def counted(*args: object, _key: str = key, _run: Callable = model.encode) -> object:
+            calls[_key] += 1
+            return _run(*args)
+
+        monkeypatch.setattr(model, "encode", counted)
+    clean = mathtext(r"\frac{a+b}{c}=x^{2}", dpi=150)
+    assert rec.read(clean) is not None
+    assert calls["main"] >= 1 and calls["scan"] == 0
+    calls.update(main=0, scan=0)
+    scan = scanned(clean)
+    assert rec.preprocessor(scan).noisy
+    kept = rec.read(scan)
+    assert kept is not None and image_match(mathtext(compact_latex(kept.tokens), dpi=150), clean)
+    assert calls["main"] == 0 and calls["scan"] == 1 + len(rec.settings.scan_thresholds)
+
+    without = Recognizer.from_name(scan_model=False)
+    assert without.scan_model is None and without.config.scans is None
+    assert without.config.fingerprint() != rec.config.fingerprint()

@@ -25,6 +25,7 @@ class LocalEngine:
             model_dir=cfg.model_dir,
             beam_width=cfg.beam_width,
             num_threads=cfg.num_threads,
+            scan_model=cfg.scan_model,
             preprocessor=Preprocessor(
                 PreprocessConfig(
                     flatten_background=pre.contrast_enhancement,

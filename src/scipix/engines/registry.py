@@ -95,7 +95,7 @@ def cache_producer(settings: Settings) -> str:
         f"{local.model}:{fingerprint}:p{PIPELINE_REVISION}:beam{local.beam_width}"
         f":retry{local.retry_below:g}@{retry}:x{int(local.cross_check)}{int(local.third_size)}"
         f":sp{int(local.respace)}{int(local.delimiters)}"
-        f":scan{local.scan_below:g}@{scans}:r{int(local.scan_resize)}"
+        f":scan{local.scan_below:g}@{scans}:r{int(local.scan_resize)}:m{int(local.scan_model)}"
         f":cut{local.clean_below:g}@{cuts}"
     )
 

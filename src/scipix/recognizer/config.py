@@ -36,6 +36,8 @@ class ModelConfig:
     # symbol heights and natural gaps in em (training/spacing.py): explicit spaces from gaps
     spacing: str | None = None
     spacing_sha256: str = ""
+    # the registered model that reads scans and photos (Recognizer's scan_model), if any
+    scans: str | None = None
     crop_size: int = 24
     max_components: int = 256
     max_tokens: int = 200
@@ -67,6 +69,7 @@ class ModelConfig:
                 self.beam_width,
                 self.max_tokens,
                 self.calibration,
+                MODELS[self.scans].fingerprint() if self.scans in MODELS else self.scans,
             ]
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -90,10 +93,29 @@ class ModelConfig:
         )
 
 
+# v5's confidence calibration (how it was fitted: the comments at its model below)
+CALIBRATION_V5: tuple[float, ...] = (
+    6.3358,
+    1.1306,
+    -0.3918,
+    -0.0531,
+    1.7828,
+    -0.0761,
+    -0.1213,
+    -1.2009,
+    0.1500,
+    -0.3512,
+    2.3055,
+    -8.2666,
+    2.8350,
+)
+
+
 MODELS: dict[str, ModelConfig] = {
     # training/README.md, step 10: v4 continued on a GPU over new renders, two runs averaged
     "symbolseq-v5": ModelConfig(
         name="symbolseq-v5",
+        scans="symbolseq-v5-scan",
         encoder="symbolseq-v5-encoder.onnx",
         decoder="symbolseq-v5-decoder.onnx",
         vocab="symbolseq-v5-vocab.json",
@@ -127,20 +149,26 @@ MODELS: dict[str, ModelConfig] = {
         # stop 20 added the share of the kept reading's gaps unlike TeX's: its weight, a
         # common scale (x0.9130) for the others and the bias fitted with their ratios held
         # (--save, 2,946 readings: AUROC 0.856 -> 0.871; a full refit gave 0.874 there)
-        calibration=(
-            6.3358,
-            1.1306,
-            -0.3918,
-            -0.0531,
-            1.7828,
-            -0.0761,
-            -0.1213,
-            -1.2009,
-            0.1500,
-            -0.3512,
-            2.3055,
-            -8.2666,
-            2.8350,
+        calibration=CALIBRATION_V5,
+    ),
+    # training/README.md, step 11: v5 fine-tuned on this CPU over 62,676 degraded scans (on
+    # grey and on white paper), averaged with v5; reads the images preprocessing takes for
+    # scans or photos (v5's ``scans``). v5's vocabulary, n-grams, spacing table and
+    # calibration.
+    "symbolseq-v5-scan": ModelConfig(
+        name="symbolseq-v5-scan",
+        encoder="symbolseq-v5-scan-encoder.onnx",
+        decoder="symbolseq-v5-scan-decoder.onnx",
+        vocab="symbolseq-v5-vocab.json",
+        sha256=(
+            "5a4e1eb9568b20467675ca813a663629e8004170e23ddd6cea3685cb8cdf4ed6",
+            "c8f8ddd3f5de561c6a7c9cf77b76e5d1ce59bf451f9f22f85acd10eb1184499a",
+            "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
         ),
+        ngrams="symbolseq-v5-ngrams.json",
+        ngrams_sha256="8d3bf5d297218122e619dd68d596cea36f6b5d9f0832d6a0c81d7ef63a231ece",
+        spacing="spacing-v2.json",
+        spacing_sha256="5ff4e3a16a1dd2cb609fc4086b226d18fb3bb7c7f9435858f9689d3866d444f9",
+        calibration=CALIBRATION_V5,
     ),
 }

@@ -129,9 +129,13 @@ class Recognizer:
         preprocessor: Preprocessor | None = None,
         settings: RecognizerSettings | None = None,
         spacing: SpacingTable | None = None,
+        scan_model: SequenceModel | None = None,
     ) -> None:
+        """``scan_model`` reads the images preprocessing takes for scans or photos
+        (:attr:`Preprocessed.noisy`); None: ``model`` reads them too."""
         self.config = config
         self.model = model
+        self.scan_model = scan_model
         self.preprocessor = preprocessor or Preprocessor()
         self.settings = settings or RecognizerSettings()
         self.spacing = spacing
@@ -146,15 +150,25 @@ class Recognizer:
         num_threads: int = 0,
         preprocessor: Preprocessor | None = None,
         settings: RecognizerSettings | None = None,
+        scan_model: bool = True,
     ) -> Recognizer:
-        """Build a recognizer for a shipped model (the factory the engine uses)."""
+        """Build a recognizer for a shipped model (the factory the engine uses), with the
+        model that reads its scans and photos (``ModelConfig.scans``) unless ``scan_model``
+        is false."""
         if name not in MODELS:
             raise ConfigError(f"unknown recognizer model {name!r}; known: {sorted(MODELS)}")
         config = MODELS[name]
         if beam_width:
             config = replace(config, beam_width=beam_width)
-        model = SequenceModel(config.files(model_dir), num_threads=num_threads or 1)
-        return cls(config, model, preprocessor, settings, config.spacing_table(model_dir))
+        threads = num_threads or 1
+        model = SequenceModel(config.files(model_dir), num_threads=threads)
+        scans = None
+        if scan_model and config.scans is not None:
+            scans = SequenceModel(MODELS[config.scans].files(model_dir), num_threads=threads)
+        else:
+            config = replace(config, scans=None)
+        spacing = config.spacing_table(model_dir)
+        return cls(config, model, preprocessor, settings, spacing, scans)
 
     def recognize(
         self, image: DecodedImage | ImageSource, options: RecognizeOptions | None = None
@@ -230,7 +244,7 @@ class Recognizer:
             pre = self.preprocessor(np.ascontiguousarray(np.rot90(img.gray, k)))
             if pre.is_blank:
                 continue
-            other = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y))
+            other = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y), noisy=pre.noisy)
             if other is not None and self.confidence(other) > best_conf + 0.15:
                 best, best_conf, turns = other, self.confidence(other), k
         return best, turns
@@ -280,7 +294,9 @@ class Recognizer:
             alt = self.preprocessor.rebinarized(pre, factor)
             if alt.is_blank:
                 continue
-            other = self.read_ink(alt.ink, (alt.offset_x, alt.offset_y), draft=reading.decoded)
+            other = self.read_ink(
+                alt.ink, (alt.offset_x, alt.offset_y), draft=reading.decoded, noisy=pre.noisy
+            )
             if other is not None:
                 readings.append(other)
         if len(readings) == 1:
@@ -290,7 +306,7 @@ class Recognizer:
             reading = replace(reading, agreement=same)
             readings[0] = reading
         if self.settings.cross_check and all(r.memory is not None for r in readings):
-            ballot = Ballot(self.model)
+            ballot = Ballot(self._model_for(pre.noisy))
             for r in readings:
                 ballot.add(r)
             kept, cross = ballot.likeliest()
@@ -329,10 +345,12 @@ class Recognizer:
         offset = (pre.offset_x, pre.offset_y)
         scale = self._rescale_for(comps.scale, img.gray.shape[:2])
         if scale is None or (pre.noisy and not self.settings.scan_resize):
-            return self._decode(comps, offset)
-        as_is: Callable[[Decoded | None], Reading | None] = partial(self._decode, comps, offset)
+            return self._decode(comps, offset, noisy=pre.noisy)
+        as_is: Callable[[Decoded | None], Reading | None] = partial(
+            self._decode, comps, offset, noisy=pre.noisy
+        )
         resized: Callable[[Decoded | None], Reading | None] = partial(
-            self._read_resized, img, scale
+            self._read_resized, img, scale, noisy=pre.noisy
         )
         first, second = (as_is, resized) if pre.noisy else (resized, as_is)
         best = first(None)
@@ -353,7 +371,7 @@ class Recognizer:
         if not self.settings.cross_check or best.memory is None or other.memory is None:
             kept = other if self.confidence(other) > best_conf else best
             return replace(kept, agreement=False)
-        ballot = Ballot(self.model)
+        ballot = Ballot(self._model_for(pre.noisy))
         ballot.add(best)
         ballot.add(other)
         # the larger of the two sizes, enlarged once more by the factor between them
@@ -389,15 +407,17 @@ class Recognizer:
         return scale
 
     def _read_resized(
-        self, img: DecodedImage, scale: float, draft: Decoded | None = None
+        self, img: DecodedImage, scale: float, draft: Decoded | None = None, noisy: bool = False
     ) -> Reading | None:
+        """The image resized by ``scale`` and read (by the scan model when ``noisy``: the
+        original image's preprocessing said so)."""
         h, w = img.gray.shape[:2]
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         method = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         pre = self.preprocessor(np.asarray(cv2.resize(img.gray, size, interpolation=method)))
         if pre.is_blank:
             return None
-        reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y), draft=draft)
+        reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y), draft=draft, noisy=noisy)
         return None if reading is None else replace(reading, scale=scale)
 
     def read(self, gray: NDArray[np.uint8]) -> Reading | None:
@@ -416,20 +436,31 @@ class Recognizer:
         offset: tuple[int, int] = (0, 0),
         *,
         draft: Decoded | None = None,
+        noisy: bool = False,
     ) -> Reading | None:
         """Segment an ink mask and decode it; None when there is nothing to read. ``draft``:
         another reading of the same formula, which makes greedy decoding faster where the
-        two agree (see :meth:`SequenceModel.decode`)."""
+        two agree (see :meth:`SequenceModel.decode`); ``noisy``: the ink is a scan's or a
+        photo's (read by the scan model, when there is one)."""
         comps = segment(ink)
         if len(comps) == 0:
             return None
-        return self._decode(comps, offset, draft)
+        return self._decode(comps, offset, draft, noisy)
+
+    def _model_for(self, noisy: bool) -> SequenceModel:
+        """The model that reads scans and photos (``noisy``), or everything else."""
+        return self.scan_model if noisy and self.scan_model is not None else self.model
 
     def _decode(
-        self, comps: Components, offset: tuple[int, int], draft: Decoded | None = None
+        self,
+        comps: Components,
+        offset: tuple[int, int],
+        draft: Decoded | None = None,
+        noisy: bool = False,
     ) -> Reading:
-        mem = self.model.encode(comps.crops, comps.features)
-        dec = self.model.decode(
+        model = self._model_for(noisy)
+        mem = model.encode(comps.crops, comps.features)
+        dec = model.decode(
             mem, max_len=self.config.max_tokens, beam=self.config.beam_width, draft=draft
         )
         tokens, valid, _ = self._tokens(dec, comps, respace=False)
