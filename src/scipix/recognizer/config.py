@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scipix.recognizer.model import ModelFiles
@@ -93,82 +93,77 @@ class ModelConfig:
         )
 
 
-# v5's confidence calibration (how it was fitted: the comments at its model below)
-CALIBRATION_V5: tuple[float, ...] = (
-    6.3358,
-    1.1306,
-    -0.3918,
-    -0.0531,
-    1.7828,
-    -0.0761,
-    -0.1213,
-    -1.2009,
-    0.1500,
-    -0.3512,
-    2.3055,
-    -8.2666,
-    2.8350,
+# training/README.md, step 10: v4 continued on a GPU over new renders, two runs averaged
+_V5 = ModelConfig(
+    name="symbolseq-v5",
+    scans="symbolseq-v5-scan",
+    encoder="symbolseq-v5-encoder.onnx",
+    decoder="symbolseq-v5-decoder.onnx",
+    vocab="symbolseq-v5-vocab.json",
+    sha256=(
+        "cc86ac8bf0bd3d117aa98050c5097226ba5d59cfe3c64f8b5a1b0c7e7a8008b2",
+        "a69bf429b17cd8bae95fb9602d8e824e5559369c602ed9fefad617150a589fd0",
+        "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
+    ),
+    # python training/ngrams.py --data training/.cache/pk21_tex training/.cache/pk21_syn
+    # training/.cache/pk21_m1 training/.cache/pk21_m2 --vocab ... (v5's training
+    # formulas): 8,931 contexts of 1-2 tokens
+    ngrams="symbolseq-v5-ngrams.json",
+    ngrams_sha256="8d3bf5d297218122e619dd68d596cea36f6b5d9f0832d6a0c81d7ef63a231ece",
+    # python training/spacing.py --out ...: 3,000 training formulas at 100 / 150 / 300 dpi
+    # (v2 since stop 20: inner atoms of \left...\right, unary operators after scripts,
+    # heights of base-size symbols only)
+    spacing="spacing-v2.json",
+    spacing_sha256="5ff4e3a16a1dd2cb609fc4086b226d18fb3bb7c7f9435858f9689d3866d444f9",
+    # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878
+    # (v2); the stutter weight (-1.7162) from the same refit for v3, whose other weights
+    # (AUROC 0.856 -> 0.859) were not taken, so unstuttered readings keep their confidence;
+    # kept for v4 (AUROC 0.846 with them, 0.847 refitted); stop 17 reads both sizes and
+    # added the agree / disagree weights and the bias, fitted with the others held
+    # (--save, 2,946 readings: AUROC 0.857 -> 0.865; a full refit gave 0.866 there but
+    # 0.852 vs 0.853 on im2latex and 0.912 vs 0.918 on the textbook set)
+    # stop 18 keeps the likelier of two differing readings under both images and added
+    # the mean log-probability of the kept tokens under the other image: its weight, a
+    # common scale (x0.7664) for the others and the bias fitted with their ratios held
+    # (--save, 2,946 readings: AUROC 0.861 -> 0.863; a full refit gave 0.866 there but
+    # 0.845 vs 0.850 on im2latex and 0.909 vs 0.922 on the textbook set, 150 dpi)
+    # stop 20 added the share of the kept reading's gaps unlike TeX's: its weight, a
+    # common scale (x0.9130) for the others and the bias fitted with their ratios held
+    # (--save, 2,946 readings: AUROC 0.856 -> 0.871; a full refit gave 0.874 there)
+    calibration=(
+        6.3358,
+        1.1306,
+        -0.3918,
+        -0.0531,
+        1.7828,
+        -0.0761,
+        -0.1213,
+        -1.2009,
+        0.1500,
+        -0.3512,
+        2.3055,
+        -8.2666,
+        2.8350,
+    ),
 )
 
 
 MODELS: dict[str, ModelConfig] = {
-    # training/README.md, step 10: v4 continued on a GPU over new renders, two runs averaged
-    "symbolseq-v5": ModelConfig(
-        name="symbolseq-v5",
-        scans="symbolseq-v5-scan",
-        encoder="symbolseq-v5-encoder.onnx",
-        decoder="symbolseq-v5-decoder.onnx",
-        vocab="symbolseq-v5-vocab.json",
-        sha256=(
-            "cc86ac8bf0bd3d117aa98050c5097226ba5d59cfe3c64f8b5a1b0c7e7a8008b2",
-            "a69bf429b17cd8bae95fb9602d8e824e5559369c602ed9fefad617150a589fd0",
-            "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
-        ),
-        # python training/ngrams.py --data training/.cache/pk21_tex training/.cache/pk21_syn
-        # training/.cache/pk21_m1 training/.cache/pk21_m2 --vocab ... (v5's training
-        # formulas): 8,931 contexts of 1-2 tokens
-        ngrams="symbolseq-v5-ngrams.json",
-        ngrams_sha256="8d3bf5d297218122e619dd68d596cea36f6b5d9f0832d6a0c81d7ef63a231ece",
-        # python training/spacing.py --out ...: 3,000 training formulas at 100 / 150 / 300 dpi
-        # (v2 since stop 20: inner atoms of \left...\right, unary operators after scripts,
-        # heights of base-size symbols only)
-        spacing="spacing-v2.json",
-        spacing_sha256="5ff4e3a16a1dd2cb609fc4086b226d18fb3bb7c7f9435858f9689d3866d444f9",
-        # training/calibrate.py --skip 184646 --n 1000 --all-dpis: n=2946, AUROC 0.860 -> 0.878
-        # (v2); the stutter weight (-1.7162) from the same refit for v3, whose other weights
-        # (AUROC 0.856 -> 0.859) were not taken, so unstuttered readings keep their confidence;
-        # kept for v4 (AUROC 0.846 with them, 0.847 refitted); stop 17 reads both sizes and
-        # added the agree / disagree weights and the bias, fitted with the others held
-        # (--save, 2,946 readings: AUROC 0.857 -> 0.865; a full refit gave 0.866 there but
-        # 0.852 vs 0.853 on im2latex and 0.912 vs 0.918 on the textbook set)
-        # stop 18 keeps the likelier of two differing readings under both images and added
-        # the mean log-probability of the kept tokens under the other image: its weight, a
-        # common scale (x0.7664) for the others and the bias fitted with their ratios held
-        # (--save, 2,946 readings: AUROC 0.861 -> 0.863; a full refit gave 0.866 there but
-        # 0.845 vs 0.850 on im2latex and 0.909 vs 0.922 on the textbook set, 150 dpi)
-        # stop 20 added the share of the kept reading's gaps unlike TeX's: its weight, a
-        # common scale (x0.9130) for the others and the bias fitted with their ratios held
-        # (--save, 2,946 readings: AUROC 0.856 -> 0.871; a full refit gave 0.874 there)
-        calibration=CALIBRATION_V5,
-    ),
+    "symbolseq-v5": _V5,
     # training/README.md, step 11: v5 fine-tuned on this CPU over 62,676 degraded scans (on
     # grey and on white paper), averaged with v5; reads the images preprocessing takes for
     # scans or photos (v5's ``scans``). v5's vocabulary, n-grams, spacing table and
     # calibration.
-    "symbolseq-v5-scan": ModelConfig(
+    "symbolseq-v5-scan": replace(
+        _V5,
         name="symbolseq-v5-scan",
         encoder="symbolseq-v5-scan-encoder.onnx",
         decoder="symbolseq-v5-scan-decoder.onnx",
-        vocab="symbolseq-v5-vocab.json",
         sha256=(
             "5a4e1eb9568b20467675ca813a663629e8004170e23ddd6cea3685cb8cdf4ed6",
             "c8f8ddd3f5de561c6a7c9cf77b76e5d1ce59bf451f9f22f85acd10eb1184499a",
-            "620a662aa314fee12844f42ef291110426730eedc7c7c44c983fdb3d13baef2a",
+            _V5.sha256[2],
         ),
-        ngrams="symbolseq-v5-ngrams.json",
-        ngrams_sha256="8d3bf5d297218122e619dd68d596cea36f6b5d9f0832d6a0c81d7ef63a231ece",
-        spacing="spacing-v2.json",
-        spacing_sha256="5ff4e3a16a1dd2cb609fc4086b226d18fb3bb7c7f9435858f9689d3866d444f9",
-        calibration=CALIBRATION_V5,
+        scans=None,
     ),
 }
