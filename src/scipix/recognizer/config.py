@@ -151,17 +151,17 @@ _V5 = ModelConfig(
 MODELS: dict[str, ModelConfig] = {
     "symbolseq-v5": _V5,
     # training/README.md, step 11: v5 fine-tuned on this CPU over 62,676 degraded scans (on
-    # grey and on white paper), averaged with v5; reads the images preprocessing takes for
-    # scans or photos (v5's ``scans``). v5's vocabulary, n-grams, spacing table and
-    # calibration.
+    # grey and on white paper), then over those and 8,000 scanned synthetic formulas; reads
+    # the images preprocessing takes for scans or photos (v5's ``scans``). v5's vocabulary,
+    # n-grams, spacing table and calibration.
     "symbolseq-v5-scan": replace(
         _V5,
         name="symbolseq-v5-scan",
         encoder="symbolseq-v5-scan-encoder.onnx",
         decoder="symbolseq-v5-scan-decoder.onnx",
         sha256=(
-            "5a4e1eb9568b20467675ca813a663629e8004170e23ddd6cea3685cb8cdf4ed6",
-            "c8f8ddd3f5de561c6a7c9cf77b76e5d1ce59bf451f9f22f85acd10eb1184499a",
+            "dcf69180818cff3d96157739fcac35a696c6e206cd8199ce560fa786ce733524",
+            "f58f4efeb0f4fed585b3ce68353820c94051d05b1b1a39a941838785e129adcb",
             _V5.sha256[2],
         ),
         scans=None,
