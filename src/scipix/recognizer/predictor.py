@@ -132,8 +132,9 @@ class Recognizer:
         scan_model: SequenceModel | None = None,
     ) -> None:
         """``scan_model`` reads the images preprocessing takes for scans or photos
-        (:attr:`Preprocessed.noisy`); None: ``model`` reads them too."""
-        self.config = config
+        (:attr:`Preprocessed.noisy`); None: ``model`` reads them too (and ``config`` names
+        no scan model, so its fingerprint says so)."""
+        self.config = config if scan_model is not None else replace(config, scans=None)
         self.model = model
         self.scan_model = scan_model
         self.preprocessor = preprocessor or Preprocessor()
@@ -165,8 +166,6 @@ class Recognizer:
         scans = None
         if scan_model and config.scans is not None:
             scans = SequenceModel(MODELS[config.scans].files(model_dir), num_threads=threads)
-        else:
-            config = replace(config, scans=None)
         spacing = config.spacing_table(model_dir)
         return cls(config, model, preprocessor, settings, spacing, scans)
 
