@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from PIL import Image
 
 from scipix.preprocess import PreprocessConfig, Preprocessor
 from scipix.recognizer.segment import segment
@@ -158,6 +160,28 @@ def test_a_scan_on_white_paper_is_told_by_its_specks(mathtext: Render) -> None:
     pre = Preprocessor()(g)
     assert pre.noisy
     assert len(segment(pre.ink)) == clean
+
+
+def _jpeg(img: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("L"), dtype=np.uint8).copy()
+
+
+def test_a_lossy_scan_on_white_paper_is_told_by_its_ringing_and_toner(mathtext: Render) -> None:
+    """A short formula printed, scanned onto white paper and saved as JPEG has too few
+    specks to tell, but its paper rings near the ink and its toner never reaches black; a
+    JPEG of a black render, or of a dark-mode screenshot, rings without the toner and stays
+    a render."""
+    img = np.pad(mathtext(r"x^{2} + y^{2} = r^{2}", dpi=150), 20, constant_values=255)
+    toner = (255 - (255 - img.astype(np.float32)) * 0.7).astype(np.uint8)  # darkest 77
+    assert np.median(toner) == 255
+    assert not Preprocessor()(toner).noisy  # lossless: a grey render
+    assert Preprocessor()(_jpeg(toner, 70)).noisy
+    assert not Preprocessor()(_jpeg(img, 70)).noisy  # black ink
+    assert not Preprocessor()(_jpeg(255 - toner, 70)).noisy  # dark mode
 
 
 def test_a_clean_render_is_levelled_by_its_fraction_bar(mathtext: Render) -> None:
