@@ -53,7 +53,10 @@ class Preprocessor:
     def __init__(self, config: PreprocessConfig | None = None) -> None:
         self.config = config or PreprocessConfig()
 
-    def __call__(self, gray: NDArray[np.uint8]) -> Preprocessed:
+    def __call__(self, gray: NDArray[np.uint8], *, noisy: bool | None = None) -> Preprocessed:
+        """Binarise, clean and crop ``gray``; ``noisy`` says whether it is a scan or photo
+        (speck removal and deskew) instead of the image itself: a resized copy of an image
+        is what the original was (enlarging blurs, and a blurred image may look scanned)."""
         g = np.asarray(gray, dtype=np.uint8)
         inverted = _is_dark_background(g)
         if inverted:
@@ -65,7 +68,8 @@ class Preprocessor:
         # the ink's components, shared by the noise test, speck removal and a clean image's
         # rule; None when neither deskew nor speck removal is on, or there is no ink
         comps = _components(ink) if (cfg.deskew or cfg.despeckle) and ink.any() else None
-        noisy = comps is not None and _is_noisy(g, ink, comps, lossy=not inverted)
+        if noisy is None:
+            noisy = comps is not None and _is_noisy(g, ink, comps, lossy=not inverted)
         if noisy:
             clean = _despeckle(ink, comps)  # the skew is measured without specks, whatever is kept
             angle = _skew_angle(clean, cfg.max_skew) if cfg.deskew else 0.0
@@ -175,27 +179,41 @@ def _printed_lossy(
     level: float,
 ) -> bool:
     """A print scanned onto white paper and saved lossily: the paper 4-6 px from the ink
-    rings (at least ``LOSSY_RINGING`` of it off the paper's level by 2 or more: JPEG) and the
-    ink never reaches black (its darkest 2% at least ``TONER_DARKEST``). Either alone is
-    common in renders: a JPEG of black text rings, a screenshot's text may be grey.
+    rings (at least ``LOSSY_RINGING`` of it off the paper's level by 2 or more: JPEG), the
+    ink never reaches black (its darkest 2% at least ``TONER_DARKEST``: toner) and its edges
+    are blurred (``SCANNED_BLUR``). Each alone is common in renders: a JPEG of black text
+    rings, a screenshot's text may be grey, a resized image is blurred.
 
-    Of the benchmark's im2latex / textbook scans on white paper 198 of 199 and 203 of 208
+    Of the benchmark's im2latex / textbook scans on white paper 195 of 199 and 198 of 208
     are told (the specks told 105 and 31); no render is, at any size the recognizer reads
     (TeX at 100-300 dpi, KaTeX, MathJax, mathtext, tilted, dark mode), nor a JPEG of a
-    black TeX render (quality 50-90). The ringing alone: clean renders 0-3.6% (MathJax at
-    1x), their JPEGs up to 48%, the scans 14-43%."""
+    black TeX render (quality 50-90); of JPEGs of grey TeX renders (darkest 77, quality 70)
+    1 of 199 im2latex and 17 of 208 (short) textbook formulas are. The ringing alone: clean
+    renders 0-3.6% (MathJax at 1x), their JPEGs up to 48%, the scans 14-43%."""
     band = (cv2.dilate(ink8, np.ones((13, 13), np.uint8)) > 0) & ~near
     ring = g[band]
     if ring.size < 50:
         return False
     ringing = float(np.mean(np.abs(ring.astype(np.float32) - level) >= 2.0))
-    return ringing >= LOSSY_RINGING and float(np.percentile(g[ink], 2)) >= TONER_DARKEST
+    if ringing < LOSSY_RINGING:
+        return False
+    darkest = float(np.percentile(g[ink], 2))
+    if darkest < TONER_DARKEST:
+        return False
+    # blur: the grey between paper and ink, per pixel of the ink's edge
+    lo, hi = darkest + 0.25 * (level - darkest), darkest + 0.75 * (level - darkest)
+    grey = int(np.count_nonzero((g > lo) & (g < hi)))
+    edge = int(np.count_nonzero(ink & (cv2.erode(ink8, np.ones((3, 3), np.uint8)) == 0)))
+    return grey >= SCANNED_BLUR * max(edge, 1)
 
 
 # see _printed_lossy: the share of the paper near the ink that rings, and the grey level
 # (0-255) the darkest ink must not reach: a black render's JPEG reaches 0-7
 LOSSY_RINGING = 0.06
 TONER_DARKEST = 12.0
+# and the pixels between paper and ink per pixel of the ink's edge (1 px of anti-aliasing
+# gives about 0.5-0.8; the scans' blur 0.7-1.7)
+SCANNED_BLUR = 0.8
 
 
 # this many specks far from any other ink make white paper a scan: on the benchmark's

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -170,18 +171,35 @@ def _jpeg(img: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
         return np.asarray(im.convert("L"), dtype=np.uint8).copy()
 
 
-def test_a_lossy_scan_on_white_paper_is_told_by_its_ringing_and_toner(mathtext: Render) -> None:
+def test_a_lossy_scan_on_white_paper_is_told_by_its_ringing_toner_and_blur(
+    mathtext: Render,
+) -> None:
     """A short formula printed, scanned onto white paper and saved as JPEG has too few
-    specks to tell, but its paper rings near the ink and its toner never reaches black; a
-    JPEG of a black render, or of a dark-mode screenshot, rings without the toner and stays
-    a render."""
+    specks to tell, but its paper rings near the ink, its toner never reaches black and the
+    scanner blurred it; a JPEG of a sharp render (black, grey or dark mode) stays a render."""
     img = np.pad(mathtext(r"x^{2} + y^{2} = r^{2}", dpi=150), 20, constant_values=255)
     toner = (255 - (255 - img.astype(np.float32)) * 0.7).astype(np.uint8)  # darkest 77
-    assert np.median(toner) == 255
-    assert not Preprocessor()(toner).noisy  # lossless: a grey render
-    assert Preprocessor()(_jpeg(toner, 70)).noisy
+    scanned = cv2.GaussianBlur(toner, (0, 0), 0.8)
+    assert np.median(scanned) == 255
+    assert not Preprocessor()(scanned).noisy  # lossless: a blurred grey render
+    assert Preprocessor()(_jpeg(scanned, 70)).noisy
+    assert not Preprocessor()(_jpeg(toner, 70)).noisy  # sharp grey text
     assert not Preprocessor()(_jpeg(img, 70)).noisy  # black ink
-    assert not Preprocessor()(_jpeg(255 - toner, 70)).noisy  # dark mode
+    assert not Preprocessor()(_jpeg(255 - scanned, 70)).noisy  # dark mode
+
+
+def test_the_caller_may_say_whether_an_image_is_a_scan(mathtext: Render) -> None:
+    """The recognizer preprocesses a resized copy as its original was: the caller's word
+    overrides what the image looks like (a scan said to be clean keeps its specks)."""
+    img = np.pad(mathtext(r"a + b = c + d", dpi=150), 30, constant_values=255)
+    g = img.copy()
+    rng = np.random.default_rng(5)
+    g[rng.integers(0, g.shape[0], 40), rng.integers(0, g.shape[1], 40)] = 10
+    assert Preprocessor()(g).noisy
+    kept = Preprocessor()(g, noisy=False)
+    assert not kept.noisy
+    assert len(segment(kept.ink)) > len(segment(Preprocessor()(g).ink))  # specks kept
+    assert Preprocessor()(img, noisy=True).noisy
 
 
 def test_a_clean_render_is_levelled_by_its_fraction_bar(mathtext: Render) -> None:

@@ -408,12 +408,14 @@ class Recognizer:
     def _read_resized(
         self, img: DecodedImage, scale: float, draft: Decoded | None = None, noisy: bool = False
     ) -> Reading | None:
-        """The image resized by ``scale`` and read (by the scan model when ``noisy``: the
-        original image's preprocessing said so)."""
+        """The image resized by ``scale``, preprocessed as the original was (``noisy``: its
+        preprocessing took it for a scan or photo) and read (by the scan model when
+        ``noisy``)."""
         h, w = img.gray.shape[:2]
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         method = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-        pre = self.preprocessor(np.asarray(cv2.resize(img.gray, size, interpolation=method)))
+        resized = np.asarray(cv2.resize(img.gray, size, interpolation=method), np.uint8)
+        pre = self.preprocessor(resized, noisy=noisy)
         if pre.is_blank:
             return None
         reading = self.read_ink(pre.ink, (pre.offset_x, pre.offset_y), draft=draft, noisy=noisy)
