@@ -150,9 +150,10 @@ _V5 = ModelConfig(
 
 MODELS: dict[str, ModelConfig] = {
     "symbolseq-v5": _V5,
-    # training/README.md, step 11: v5 fine-tuned on this CPU over 62,676 degraded scans (on
-    # grey and on white paper), then over those and 8,000 scanned synthetic formulas; reads
-    # the images preprocessing takes for scans or photos (v5's ``scans``). v5's vocabulary,
+    # training/README.md, steps 11-12: v5 fine-tuned on this CPU over 62,676 degraded scans
+    # (on grey and on white paper), then over those and 8,000 scanned synthetic formulas,
+    # then over 62,770 scans of other formulas and 16,000 scanned synthetic ones; reads the
+    # images preprocessing takes for scans or photos (v5's ``scans``). v5's vocabulary,
     # n-grams, spacing table and calibration.
     "symbolseq-v5-scan": replace(
         _V5,
@@ -160,8 +161,8 @@ MODELS: dict[str, ModelConfig] = {
         encoder="symbolseq-v5-scan-encoder.onnx",
         decoder="symbolseq-v5-scan-decoder.onnx",
         sha256=(
-            "dcf69180818cff3d96157739fcac35a696c6e206cd8199ce560fa786ce733524",
-            "f58f4efeb0f4fed585b3ce68353820c94051d05b1b1a39a941838785e129adcb",
+            "12121b2bf0313943390a5eb83f384278d403634b02f9c26b8e622437d9fcb231",
+            "6adc0c4fe3551f3d23fedea46fcee1a2478fa164b0eec6933afff66d6798cfc0",
             _V5.sha256[2],
         ),
         scans=None,
