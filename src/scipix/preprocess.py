@@ -152,31 +152,23 @@ def _is_noisy(
 ) -> bool:
     """Scans and photos: the paper away from the ink is not flat (noise, JPEG, grain), or
     specks are scattered over it (a scan on white paper, whose grain the scanner cut off),
-    or, with ``lossy`` (not for dark mode), the white paper rings near the ink and the ink
-    is toner (:func:`_printed_lossy`).
+    or, with ``lossy`` (not for dark mode), the white paper rings near blurred ink that
+    never reaches black (:func:`_printed_lossy`).
 
     Renders (TeX, web screenshots, dark mode) have perfectly flat paper and are left alone.
     """
-    ink8 = ink.astype(np.uint8)
-    near = cv2.dilate(ink8, np.ones((7, 7), np.uint8)) > 0
+    near = cv2.dilate(ink.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     paper = g[~near]
-    if paper.size < 50:
-        return _scattered_specks(comps) >= SCATTERED_SPECKS
-    level = float(np.median(paper))
-    mad = np.median(np.abs(paper.astype(np.float32) - level))
-    if float(mad) >= 1.0:
+    level = float(np.median(paper)) if paper.size >= 50 else None
+    if level is not None and np.median(np.abs(paper.astype(np.float32) - level)) >= 1.0:
         return True
     if _scattered_specks(comps) >= SCATTERED_SPECKS:
         return True
-    return lossy and _printed_lossy(g, ink, ink8, near, level)
+    return lossy and level is not None and _printed_lossy(g, ink, near, level)
 
 
 def _printed_lossy(
-    g: NDArray[np.uint8],
-    ink: NDArray[np.bool_],
-    ink8: NDArray[np.uint8],
-    near: NDArray[np.bool_],
-    level: float,
+    g: NDArray[np.uint8], ink: NDArray[np.bool_], near: NDArray[np.bool_], level: float
 ) -> bool:
     """A print scanned onto white paper and saved lossily: the paper 4-6 px from the ink
     rings (at least ``LOSSY_RINGING`` of it off the paper's level by 2 or more: JPEG), the
@@ -190,15 +182,16 @@ def _printed_lossy(
     black TeX render (quality 50-90); of JPEGs of grey TeX renders (darkest 77, quality 70)
     1 of 199 im2latex and 17 of 208 (short) textbook formulas are. The ringing alone: clean
     renders 0-3.6% (MathJax at 1x), their JPEGs up to 48%, the scans 14-43%."""
+    # the cheapest test first: most images are black ink
+    darkest = float(np.percentile(g[ink], 2))
+    if darkest < TONER_DARKEST:
+        return False
+    ink8 = ink.astype(np.uint8)
     band = (cv2.dilate(ink8, np.ones((13, 13), np.uint8)) > 0) & ~near
     ring = g[band]
     if ring.size < 50:
         return False
-    ringing = float(np.mean(np.abs(ring.astype(np.float32) - level) >= 2.0))
-    if ringing < LOSSY_RINGING:
-        return False
-    darkest = float(np.percentile(g[ink], 2))
-    if darkest < TONER_DARKEST:
+    if float(np.mean(np.abs(ring.astype(np.float32) - level) >= 2.0)) < LOSSY_RINGING:
         return False
     # blur: the grey between paper and ink, per pixel of the ink's edge
     lo, hi = darkest + 0.25 * (level - darkest), darkest + 0.75 * (level - darkest)
